@@ -1,0 +1,40 @@
+# Two-command setup: `make run` and `make test`. Both create .venv on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= ghostmech-out
+
+.PHONY: run test lint venv install install-test bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# The main job: the quick reproduction of everything implemented so far.
+run: install
+	$(BIN)/ghostmech reproduce all --quick --out $(OUT)
+
+lint: install-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+
+test: install-test lint
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(OUT)

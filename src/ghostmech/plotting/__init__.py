@@ -1,0 +1,1 @@
+"""ghostmech.plotting."""
