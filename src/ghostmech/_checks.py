@@ -42,7 +42,9 @@ def _as_float(name: str, value: Any) -> float:
         except Exception:  # pragma: no cover - defensive
             arr = None
         if arr is None or arr.ndim != 0 or arr.dtype.kind not in "iuf":
-            raise ValueError(f"`{name}` (={value!r}) must be a real number, got {type(value).__name__}")
+            raise ValueError(
+                f"`{name}` (={value!r}) must be a real number, got {type(value).__name__}"
+            )
         value = arr.item()
     return float(value)
 
@@ -88,7 +90,9 @@ def _as_int(name: str, value: Any) -> int:
         except Exception:  # pragma: no cover - defensive
             arr = None
         if arr is None or arr.ndim != 0 or arr.dtype.kind not in "iu":
-            raise ValueError(f"`{name}` (={value!r}) must be an integer, got {type(value).__name__}")
+            raise ValueError(
+                f"`{name}` (={value!r}) must be an integer, got {type(value).__name__}"
+            )
         value = arr.item()
     return int(value)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 
 import typer
 from rich.console import Console
@@ -22,6 +23,7 @@ err_console = Console(stderr=True)
 def _root() -> None:
     """The ghost mechanism of abrupt learning in recurrent networks."""
 
+
 console = Console()
 
 # Exceptions that mean "the user asked for something invalid": one line, exit 2.
@@ -29,7 +31,6 @@ try:  # pragma: no cover - import guard
     from pydantic import ValidationError as _PydanticError
 except ImportError:  # pragma: no cover
     _PydanticError = ValueError  # type: ignore[misc,assignment]
-import tomllib
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
