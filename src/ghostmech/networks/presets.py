@@ -30,7 +30,7 @@ from typing import Any
 from jaxtyping import PRNGKeyArray
 
 from ghostmech._checks import check_one_of
-from ghostmech.networks.builders import make_network
+from ghostmech.networks.make import make_network
 from ghostmech.networks.rnn import RateRNN
 
 __all__ = ["Preset", "PRESETS", "make_preset"]
