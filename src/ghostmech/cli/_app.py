@@ -46,7 +46,10 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 def run_guarded(application: typer.Typer, argv: list[str]) -> int:
     """Run ``application`` on ``argv``; turn user errors into one line and exit code 2."""
     try:
-        application(args=argv, prog_name="ghostmech", standalone_mode=False)
+        # With standalone_mode=False click returns the code of a raised Exit.
+        rc = application(args=argv, prog_name="ghostmech", standalone_mode=False)
+        if isinstance(rc, int) and not isinstance(rc, bool):
+            return rc
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except SystemExit as exc:  # pragma: no cover - click may still raise it
@@ -62,7 +65,9 @@ def run_guarded(application: typer.Typer, argv: list[str]) -> int:
         return 2
     except Exception as exc:  # click usage errors and friends (typer vendors click)
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            err_console.print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+            err_console.print(
+                f"[red]error:[/red] {exc.format_message()}", highlight=False, soft_wrap=True
+            )
             return int(exc.exit_code)
         if type(exc).__name__ == "Abort":
             err_console.print("[red]aborted[/red]")
