@@ -1,1 +1,64 @@
-"""ghostmech.dynamics."""
+"""ghostmech.dynamics: fixed points, slow points and ghosts of any flow ẋ = f(x).
+
+* :func:`find_points` - speed-minimum finder (q = ½‖f‖²), classification, ghost ε.
+* :func:`ghost_epsilon`, :func:`dwell_time`, :func:`passage_time` - SPEC §1.
+* :func:`flow_1d`, :func:`flow_2d` - low-rank latent flows on a grid.
+* :func:`rnn_field`, :func:`latent_field`, :func:`from_network`, :class:`MapField`.
+* :func:`track`, :func:`analyze_snapshots` - points and events through training.
+"""
+
+from ghostmech.dynamics.analysis import Analysis, analyze_snapshots, as_field
+from ghostmech.dynamics.classify import FIXED_KINDS, KINDS, classify
+from ghostmech.dynamics.fields import (
+    LatentField,
+    MapField,
+    RNNField,
+    from_network,
+    latent_field,
+    rnn_field,
+    sample_starts,
+)
+from ghostmech.dynamics.finder import find_points
+from ghostmech.dynamics.flow1d import Flow1D, Point1D, flow_1d, latent_range, scalar_flow
+from ghostmech.dynamics.flow2d import Flow2D, flow_2d
+from ghostmech.dynamics.ghost import GhostInfo, Passage, dwell_time, ghost_epsilon, passage_time
+from ghostmech.dynamics.points import Points
+from ghostmech.dynamics.speed import speed, speed_grad
+from ghostmech.dynamics.tracking import EVENT_KINDS, Event, Tracking, detect_events, track
+
+__all__ = [
+    "Analysis",
+    "analyze_snapshots",
+    "as_field",
+    "FIXED_KINDS",
+    "classify",
+    "KINDS",
+    "LatentField",
+    "MapField",
+    "RNNField",
+    "from_network",
+    "latent_field",
+    "rnn_field",
+    "sample_starts",
+    "find_points",
+    "Flow1D",
+    "Point1D",
+    "flow_1d",
+    "latent_range",
+    "scalar_flow",
+    "Flow2D",
+    "flow_2d",
+    "GhostInfo",
+    "Passage",
+    "dwell_time",
+    "ghost_epsilon",
+    "passage_time",
+    "Points",
+    "speed",
+    "speed_grad",
+    "EVENT_KINDS",
+    "Event",
+    "Tracking",
+    "detect_events",
+    "track",
+]
