@@ -1,0 +1,83 @@
+"""Every SPEC §5 RNN experiment ships as a quick and a full config, and they validate."""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+import pytest
+
+from ghostmech.runs import (
+    config_from_dict,
+    load_config,
+    resolve_config,
+    resolve_grid,
+    shipped_configs,
+)
+
+EXPERIMENTS = ["fig3a", "fig3b", "fig4_dcd", "fig4_dmts", "fig5_dcd", "fig5_dmts", "fig6a_rank1",
+               "fig6a_full", "fig6b", "fig7_dmts", "fig7_dcd", "fig8b", "fig8c"]  # fmt: skip
+
+# SPEC §5, written out by hand: (optimizer, epochs, lr or (lo, hi, num), seeds, task timings in ms)
+SPEC = {
+    "fig3a": ("sgd", 500_000, 0.003, 1, {"delay": 100, "response": 100}),
+    "fig3b": ("sgd", 6000, 0.02, 1, {"delay": 100, "response": 100}),
+    "fig4_dcd": ("sgd", 100_000, 1e-3, 1, {"input": 10, "delay": 50, "response": 50}),
+    "fig4_dmts": ("adam", 20_000, 1e-4, 1, {"input": 30, "delay": 80, "response": 50}),
+    "fig5_dcd": ("sgd", 3001, 1e-2, 1, {"input": 10, "delay": 50, "response": 50}),
+    "fig5_dmts": ("sgd", 100_001, 1e-2, 1, {"input": 10, "delay": 150, "response": 50}),
+    "fig6a_rank1": ("sgd", 200_001, (-4, -1, 30), 10, {"delay": 100, "response": 100}),
+    "fig6a_full": ("sgd", 200_001, (-4, 1, 30), 10, {"delay": 100, "response": 100}),
+    "fig6b": ("sgd", 500_000, (-3, 0, 10), 10, {"delay": 100, "response": 100}),
+    "fig7_dmts": ("sgd", 20_000, (-3, 1, 20), 20, {"input": 30, "delay": 80, "response": 50}),
+    "fig7_dcd": ("sgd", 20_000, (-3, 1, 20), 20, {"input": 30, "delay": 80, "response": 50}),
+    "fig8b": ("sgd", 6100, 0.02, 100, {"delay": 100, "response": 100}),
+    "fig8c": ("adam", 20_000, 0.1, 100, {"input": 10, "delay": 50, "response": 50}),
+}
+
+
+def test_every_experiment_is_shipped_in_both_variants():
+    shipped = shipped_configs()
+    assert sorted(shipped) == sorted(EXPERIMENTS)
+    for name in EXPERIMENTS:
+        assert set(shipped[name]) == {"quick", "full"}
+
+
+@pytest.mark.parametrize("variant", ["quick", "full"])
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_shipped_config_validates_and_round_trips(name, variant):
+    cfg = load_config(resolve_config(name, quick=variant == "quick"))
+    assert cfg.name == name
+    assert config_from_dict(tomllib.loads(cfg.to_toml())) == cfg
+    assert cfg.network.preset == name
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_full_config_has_the_papers_settings(name):
+    optimizer, epochs, lr, seeds, timings = SPEC[name]
+    cfg = load_config(resolve_config(name, quick=False))
+    grid = resolve_grid(cfg)
+    assert cfg.training.optimizer == optimizer
+    assert cfg.training.epochs == epochs
+    want = np.logspace(*lr) if isinstance(lr, tuple) else [lr]
+    np.testing.assert_allclose(grid.coords["lr"], want, rtol=1e-12)
+    assert len(grid.coords["seed"]) == seeds
+    assert cfg.task.units == "ms" and cfg.task.dt_ms == 5.0 and cfg.task.timings == timings
+    assert cfg.network.n == 100
+
+
+def test_rank_sweep_and_rescue_axes_follow_spec():
+    fig6b = resolve_grid(load_config(resolve_config("fig6b")))
+    assert fig6b.ranks == (1, 2, 3, 4, 5, 10, 30, 50, 100)
+    fig8b = resolve_grid(load_config(resolve_config("fig8b")))
+    np.testing.assert_allclose(fig8b.coords["beta_after"], np.logspace(-3, 1, 30), rtol=1e-12)
+    fig8c = load_config(resolve_config("fig8c"))
+    assert list(resolve_grid(fig8c).coords["c"]) == [0.1, 0.5, 1.0, 3.0]
+    assert (
+        fig8c.interventions[0].epoch == 10_000 and fig8c.interventions[0].kind == "fix_confidence"
+    )
+
+
+def test_unknown_shipped_name_lists_the_shipped_ones():
+    with pytest.raises(ValueError, match="fig6a_rank1"):
+        resolve_config("fig99")
