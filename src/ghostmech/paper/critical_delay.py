@@ -1,0 +1,153 @@
+"""Beyond the paper: the critical learning rate of the rank-one RNN against the delay T.
+
+The canonical model predicts η_c ∝ T⁻⁴ for the loss divided by T (Eq. 23,
+SPEC §2). Does the rank-one RNN of Fig. 3A follow it? For each delay
+T ∈ {10, 20, 40, 80} (response R = T, loss Σ_t (z_t − ŷ_t)²/T) we train
+``seeds`` networks at each lr of one log grid (the same for every T, so
+the grid cannot bias the exponent), with the exact rank-one kernel, and call a network *learned* when its final loss is
+below `LEARNED` (trapped networks sit at L = R/T = 1, learned ones near 0.02).
+
+η_c(T) is the geometric midpoint between the last lr, above the best lr,
+whose fraction learned is ≥ ½ and the next one (`critical_from_fraction`);
+the exponent is the least-squares slope of log η_c against log T. The
+verdict checks only that η_c falls with T (exponent < −1): the measured
+exponent is the finding, reported next to the canonical −4.
+
+Registered as figure ``fig9`` (``ghostmech reproduce fig9``) by
+``ghostmech.paper`` (see docs/reproduction.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ghostmech.paper.claims import Claim, FigureResult, verdict_of
+from ghostmech.paper.fig3a import rank1_init
+from ghostmech.plotting.style import label_panel, new_figure, save_figure
+from ghostmech.plotting.training import plot_fraction
+from ghostmech.training.kernels import train_rank1_da_grid
+
+__all__ = [
+    "run",
+    "Sizes",
+    "QUICK",
+    "FULL",
+    "LEARNED",
+    "critical_from_fraction",
+    "fraction_learned",
+    "fit_exponent",
+    "epochs_for",
+]
+
+LEARNED = 0.1  # final L below this: learned
+CANONICAL_EXPONENT = -4.0
+EXPONENT_MAX = -1.0  # verdict: η_c decreases clearly with T
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Delays, seeds, one lr grid for every delay (log10 start, stop, count), and epochs
+    at T = 20 (scaled by (T/20)², never fewer than at T = 20: longer delays learn slower)."""
+
+    delays: tuple[int, ...]
+    n_seeds: int
+    lrs: tuple[float, float, int]
+    epochs: int
+
+
+QUICK = Sizes(delays=(5, 10), n_seeds=2, lrs=(-2.0, 0.0, 9), epochs=5000)
+FULL = Sizes(delays=(10, 20, 40, 80), n_seeds=3, lrs=(-3.5, -0.5, 13), epochs=15_000)
+
+
+def epochs_for(delay: int, size: Sizes) -> int:
+    """Epochs at delay T: ``size.epochs · max(1, (T/20)²)``."""
+    return int(size.epochs * max(1.0, (delay / 20.0) ** 2))
+
+
+def critical_from_fraction(lrs, frac, level: float = 0.5) -> tuple[float, float, float]:
+    """``(η_lo, η_hi, √(η_lo η_hi))`` where the fraction learned falls below ``level`` above
+    its peak; NaNs when the peak is below ``level`` or the fraction never falls."""
+    lrs, frac = np.asarray(lrs, float), np.asarray(frac, float)
+    p = int(np.argmax(frac))
+    after = np.flatnonzero(frac[p:] < level)
+    if frac[p] < level or after.size == 0:
+        return math.nan, math.nan, math.nan
+    j = p + int(after[0])
+    return float(lrs[j - 1]), float(lrs[j]), math.sqrt(lrs[j - 1] * lrs[j])
+
+
+def fraction_learned(
+    lrs, *, key: jax.Array, n_seeds: int, epochs: int, delay: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction of ``n_seeds`` rank-one networks learned per lr ``[n_lrs]``, and final losses
+    ``[n_lrs, n_seeds]``; the same initial networks at every lr, one kernel program."""
+    lrs = np.asarray(lrs, float)
+    m, n, b = rank1_init(jax.random.split(key, n_seeds))
+    reps = [jnp.tile(a, (lrs.size, 1)) for a in (m, n, b)]
+    lr = jnp.repeat(jnp.asarray(lrs, jnp.float32), n_seeds)
+    _, met = train_rank1_da_grid(
+        *reps, lr, epochs=epochs, delay=delay, response=delay, chunk=min(epochs, 10_000)
+    )
+    final = met["loss"][:, -1].reshape(lrs.size, n_seeds)
+    return (final < LEARNED).mean(axis=1), final
+
+
+def fit_exponent(delays, etas) -> float:
+    """Least-squares slope of log η_c against log T over the finite η_c (NaN if < 2)."""
+    d, e = np.asarray(delays, float), np.asarray(etas, float)
+    ok = np.isfinite(e) & (e > 0)
+    if ok.sum() < 2:
+        return math.nan
+    return float(np.polyfit(np.log(d[ok]), np.log(e[ok]), 1)[0])
+
+
+def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
+    """Fraction learned against lr for every delay; η_c(T) and its exponent."""
+    size = QUICK if quick else FULL
+    grids, fracs, etas = {}, {}, []
+    lrs = np.logspace(*size.lrs)
+    for T in size.delays:
+        frac, _ = fraction_learned(
+            lrs,
+            key=jax.random.fold_in(key, T),
+            n_seeds=size.n_seeds,
+            epochs=epochs_for(T, size),
+            delay=T,
+        )
+        grids[f"T = {T}"], fracs[f"T = {T}"] = lrs, frac
+        etas.append(critical_from_fraction(lrs, frac)[2])
+    slope = fit_exponent(size.delays, etas)
+    measured = {f"eta_c_T{T}": e for T, e in zip(size.delays, etas, strict=True)}
+    measured |= {"exponent": slope, "canonical_exponent": CANONICAL_EXPONENT}
+    claim = Claim(
+        "critical_lr_vs_delay",
+        "beyond the paper: the rank-one RNN's critical lr falls with the delay T; fitted "
+        "exponent reported next to the canonical model's −4 (loss / T)",
+        measured,
+        verdict_of(all(np.isfinite(etas)) and slope < EXPONENT_MAX),
+        f"η_c found for every T; fitted exponent < {EXPONENT_MAX:g}",
+    )
+    fig, axes = new_figure(1, 2)
+    plot_fraction(grids, fracs, ax=axes[0])
+    axes[1].loglog(size.delays, etas, "o-", color="k", label=f"measured, slope {slope:.2f}")
+    ref = np.asarray(size.delays, float)
+    if np.isfinite(etas[0]):
+        axes[1].loglog(
+            ref,
+            etas[0] * (ref / ref[0]) ** CANONICAL_EXPONENT,
+            "--",
+            color="0.5",
+            label="canonical T⁻⁴",
+        )
+    axes[1].set(xlabel="delay T (steps)", ylabel="critical lr η_c")
+    axes[1].legend(frameon=False)
+    for ax, letter in zip(axes, "AB", strict=True):
+        label_panel(ax, letter)
+    files = save_figure(fig, Path(out) / "critical_delay")
+    return FigureResult("fig9", [claim], files, quick=quick)

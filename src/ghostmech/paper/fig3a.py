@@ -1,0 +1,258 @@
+"""Figure 3A: a rank-one RNN learns delayed activation through a ghost, without a bifurcation.
+
+Setting (SPEC §5, 3A): N = 100, W = m nᵀ, m, n ~ N(0, 1/N), b = 0, r₀ = −0.3,
+α = 0.5, readout z = σ(β(κ − κ_θ)) with β = 10, κ_θ = 1 (Eq. 36), DA with
+T = 20 (+20) steps, plain SGD on L = Σ_t (z_t − ŷ_t)²/T. Full: lr 0.003,
+500,000 epochs, latent flow F(κ) = −κ + nᵀ tanh(m κ + b) drawn at epochs 1,
+200,001 and 499,001. Quick: lr 0.01, 16,000 epochs (the same sequence, ~30x
+shorter plateau).
+
+Training uses the exact rank-one kernel (:mod:`ghostmech.training.kernels`)
+in segments, one segment per checkpoint. Fixed points are counted at every
+checkpoint by sign changes of F on a fine κ grid (numpy, a second
+implementation), and cross-checked with :func:`ghostmech.dynamics.flow_1d`
+at the panel epochs, which also finds the ghosts (F′ = 0, F·F″ > 0).
+
+The helpers here (`rank1_init`, `train_checkpointed`, `as_network`,
+`count_fixed_points`, `latent_flow_1d`) are shared by Figs. 3B, 6A, 8B and
+the critical-delay figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ghostmech.dynamics import Flow1D, flow_1d, scalar_flow
+from ghostmech.networks import RateRNN, latent_flow, make_preset
+from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
+from ghostmech.plotting.dynamics import plot_flow_1d
+from ghostmech.plotting.style import label_panel, new_figure, save_figure
+from ghostmech.plotting.training import plot_curves
+from ghostmech.plotting.video import training_video
+from ghostmech.training import jumps
+from ghostmech.training.kernels import train_rank1_da_grid
+
+__all__ = [
+    "run",
+    "Sizes",
+    "QUICK",
+    "FULL",
+    "rank1_init",
+    "train_checkpointed",
+    "as_network",
+    "count_fixed_points",
+    "latent_flow_1d",
+    "draw_flows",
+]
+
+PRESET = "fig3a"
+DROP_MIN = 0.5  # the jump must remove ≥ half of the initial loss within `window` epochs
+GRAD_JUMP_MIN = 10.0  # max |∇L| near the drop / median |∇L| over the plateau's first half
+FINAL_LOSS_MAX = 0.1  # learned: final L below 10 % of the initial L ≈ 1
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """One mode: lr, epochs, checkpoints, video frames (0: the panels), panel epochs
+    (None: 1, the first checkpoint after the drop, the last)."""
+
+    lr: float
+    epochs: int
+    n_checkpoints: int
+    n_frames: int
+    panel_epochs: tuple[int, ...] | None
+
+
+QUICK = Sizes(lr=0.01, epochs=16_000, n_checkpoints=20, n_frames=0, panel_epochs=None)
+FULL = Sizes(
+    lr=0.003, epochs=500_000, n_checkpoints=500, n_frames=30, panel_epochs=(1, 200_001, 499_001)
+)
+
+
+def rank1_init(keys: jax.Array, preset: str = PRESET) -> tuple[jax.Array, ...]:
+    """``(m, n, b)`` each ``[nets, N]`` (float32) of ``make_preset(preset, key=k)`` per key."""
+    nets = [make_preset(preset, key=k) for k in keys]
+    m = jnp.stack([jnp.asarray(net.m[:, 0], jnp.float32) for net in nets])
+    n = jnp.stack([jnp.asarray(net.nT[:, 0], jnp.float32) for net in nets])
+    b = jnp.stack([jnp.asarray(net.b, jnp.float32) for net in nets])
+    return m, n, b
+
+
+def as_network(m, n, b, *, template: RateRNN) -> RateRNN:
+    """``template`` (a rank-one preset network) with ``m, n, b`` ([N] each) replaced."""
+    new = (jnp.asarray(m)[:, None], jnp.asarray(n)[:, None], jnp.asarray(b))
+    return eqx.tree_at(lambda net: (net.m, net.nT, net.b), template, new)
+
+
+def train_checkpointed(params, lr, epochs: int, checkpoints, **kernel_kw):
+    """Kernel training with the parameters saved at each epoch of ``checkpoints``.
+
+    Returns ``(saved, metrics)``: ``saved[e] = (m, n, b)`` (numpy ``[nets, N]``)
+    after e updates; ``metrics`` as `train_rank1_da_grid`, over all ``epochs``.
+    """
+    bounds = sorted({0, *(int(c) for c in checkpoints if 0 <= c <= epochs), epochs})
+    m, n, b = params
+    lr = jnp.broadcast_to(jnp.asarray(lr, jnp.float32), (m.shape[0],))
+    saved = {0: tuple(np.asarray(a) for a in (m, n, b))}
+    parts: dict[str, list] = {"loss": [], "grad_norm": []}
+    status = np.zeros(m.shape[0], int)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        p, met = train_rank1_da_grid(m, n, b, lr, epochs=stop - start, **kernel_kw)
+        m, n, b = p["m"], p["n"], p["b"]
+        saved[stop] = tuple(np.asarray(a) for a in (m, n, b))
+        for k in parts:
+            parts[k].append(met[k])
+        status = np.maximum(status, met["status"])
+    metrics = {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
+    metrics["status"] = status
+    return saved, metrics
+
+
+def _flow_grid(m, n, b, grid: np.ndarray) -> np.ndarray:
+    """F(κ) = −κ + nᵀ tanh(m κ + b) on ``grid`` (float64 numpy)."""
+    m, n, b = (np.asarray(a, np.float64) for a in (m, n, b))
+    return -grid + np.tanh(grid[:, None] * m[None, :] + b[None, :]) @ n
+
+
+def count_fixed_points(m, n, b, *, n_grid: int = 4001) -> int:
+    """Number of sign changes of F on [−‖n‖₁−1, ‖n‖₁+1] (every fixed point lies inside)."""
+    r = float(np.abs(np.asarray(n)).sum()) + 1.0
+    s = np.sign(_flow_grid(m, n, b, np.linspace(-r, r, n_grid)))
+    return int(np.count_nonzero(s[:-1] * s[1:] < 0) + np.count_nonzero(s[1:-1] == 0))
+
+
+def latent_flow_1d(m, n, b, *, template: RateRNN, n_grid: int = 1201) -> Flow1D:
+    """:func:`flow_1d` of the network's latent flow on [−‖n‖₁−1, ‖n‖₁+1]."""
+    net = as_network(m, n, b, template=template)
+    r = float(np.abs(np.asarray(n)).sum()) + 1.0
+    return flow_1d(scalar_flow(latent_flow(net)), -r, r, n_grid=n_grid)
+
+
+def draw_flows(axes, flows) -> None:
+    """Panels of ``(epoch, Flow1D)`` on shared κ limits that show every point found."""
+    ks = [p.kappa for _, f in flows for p in f.points]
+    lo, hi = min([-2.5, *ks]) - 0.5, max([2.5, *ks]) + 0.5
+    for ax, (e, fl) in zip(axes, flows, strict=True):
+        plot_flow_1d(fl, ax=ax, title=f"epoch {e:,}")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(-1.0, 1.0)
+
+
+def _n_fixed(flow: Flow1D) -> int:
+    return sum(k in ("stable", "unstable", "marginal") for k in flow.kinds())
+
+
+def _checkpoints(size: Sizes) -> list[int]:
+    every = max(size.epochs // size.n_checkpoints, 1)
+    extra = (e - 1 for e in (size.panel_epochs or ()))  # checkpoint e-1 = network AT epoch e
+    return sorted({*range(0, size.epochs + 1, every), *extra, size.epochs})
+
+
+def _drop(loss: np.ndarray, window: int) -> tuple[int, float]:
+    """Epoch of the first abrupt drop (detect.jumps) and its size over ``window`` epochs."""
+    found = jumps(loss, window=window, drop_tol=DROP_MIN)
+    if found.size == 0:
+        return -1, 0.0
+    e = int(found[0])
+    lo, hi = max(e - window, 0), min(e + window, loss.size - 1)
+    return e, float(loss[lo] - loss[hi])
+
+
+def _claims(loss, grad, counts, flows, window) -> list[Claim]:
+    e, size = _drop(loss, window)
+    ghost_after = [p for p in flows[-1][1].points if p.kind == "ghost"]
+    abrupt = Claim(
+        "abrupt_drop_with_ghost",
+        "the loss drops abruptly and the trained latent flow has a ghost (F′=0, F·F″>0)",
+        {
+            "drop_epoch": e,
+            "drop_size": size,
+            "window": window,
+            "final_loss": float(loss[-1]),
+            "ghost_eps": ghost_after[0].eps if ghost_after else float("nan"),
+            "ghost_kappa": ghost_after[0].kappa if ghost_after else float("nan"),
+        },
+        verdict_all(
+            [
+                verdict_of(e >= 0 and size >= DROP_MIN * loss[0]),
+                verdict_of(loss[-1] <= FINAL_LOSS_MAX * loss[0]),
+                verdict_of(len(ghost_after) >= 1),
+            ]
+        ),
+        f"drop ≥ {DROP_MIN}·L₀ within ±window; final L ≤ {FINAL_LOSS_MAX}·L₀; ≥ 1 ghost at the end",
+    )
+    flow_counts = [_n_fixed(f) for _, f in flows]
+    grid_at = [counts[ep] for ep, _ in flows]
+    one = Claim(
+        "one_fixed_point_throughout",
+        "exactly one fixed point at every checkpoint (no bifurcation)",
+        {
+            "checkpoints": len(counts),
+            "min_count": min(counts.values()),
+            "max_count": max(counts.values()),
+            "flow_1d_counts": str(flow_counts),
+        },
+        verdict_of(set(counts.values()) == {1} and flow_counts == grid_at),
+        "sign changes of F on a 4001-point grid = 1 at all checkpoints; flow_1d agrees",
+    )
+    pre = grad[: max(e // 2, 1)] if e > 0 else grad
+    near = grad[max(e - window, 0) : e + window] if e >= 0 else grad
+    ratio = float(near.max() / np.median(pre))
+    jump = Claim(
+        "grad_norm_jumps_at_drop",
+        "the gradient norm jumps up at the loss drop",
+        {
+            "grad_near_drop": float(near.max()),
+            "grad_plateau_median": float(np.median(pre)),
+            "ratio": ratio,
+        },
+        verdict_of(e >= 0 and ratio >= GRAD_JUMP_MIN),
+        f"max |∇L| within ±window of the drop ≥ {GRAD_JUMP_MIN:g} × median over the plateau",
+    )
+    return [abrupt, one, jump]
+
+
+def _panel_epochs(size: Sizes, drop: int, ckpts: list[int]) -> list[int]:
+    """Checkpoints shown as panels: the network after e−1 updates for paper epoch e."""
+    if size.panel_epochs is not None:
+        return [e - 1 for e in size.panel_epochs]
+    after = min((c for c in ckpts if c > drop), default=ckpts[-1]) if drop >= 0 else ckpts[-1]
+    return [0, after, ckpts[-1]]
+
+
+def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
+    """Train one rank-one network on DA, measure the claims, draw panels and the video."""
+    size = QUICK if quick else FULL
+    template = make_preset(PRESET, key=key)
+    params = rank1_init(key[None])
+    ckpts = _checkpoints(size)
+    saved, met = train_checkpointed(params, size.lr, size.epochs, ckpts, chunk=2000)
+    loss, grad = met["loss"][0], met["grad_norm"][0]
+    counts = {e: count_fixed_points(*(a[0] for a in saved[e])) for e in ckpts}
+    window = max(size.epochs // 100, 10)
+    drop, _ = _drop(loss, window)
+    shown = _panel_epochs(size, drop, ckpts)
+    flows = [(e, latent_flow_1d(*(a[0] for a in saved[e]), template=template)) for e in shown]
+    claims = _claims(loss, grad, counts, flows, window)
+
+    fig, axes = new_figure(1, 5)
+    epochs = np.arange(size.epochs)
+    plot_curves(epochs, {"loss": loss}, ax=axes[0], ylabel="loss L")
+    plot_curves(epochs, {"|∇L|": grad}, ax=axes[1], ylabel="gradient norm", marks=[drop])
+    draw_flows(axes[2:], [(e + 1, fl) for e, fl in flows])
+    for ax, letter in zip(axes, "ABCDE", strict=True):
+        label_panel(ax, letter)
+    files = save_figure(fig, Path(out) / "fig3a")
+    frame_at = [ckpts[int(i)] for i in np.linspace(0, len(ckpts) - 1, size.n_frames)]
+    frames = [(e, latent_flow_1d(*(a[0] for a in saved[e]), template=template)) for e in frame_at]
+    frames = sorted(frames or flows, key=lambda ef: ef[0])
+    k = epochs.size // 2000 + 1
+    video = training_video(frames, Path(out) / "fig3a_training", loss=(epochs[::k], loss[::k]))
+    files.append(video)
+    return FigureResult("fig3a", claims, files, quick=quick)

@@ -1,0 +1,128 @@
+"""Figure 6B: networks with more trainable ranks learn in fewer epochs and are trapped less.
+
+Paper (SPEC §5, 6B): DA T = 20, rank K ∈ {1, 2, 3, 4, 5, 10, 30, 50, 100}
+(W = M Nᵀ, M, N ~ N(0, 1/N), b = 0, r₀ = −0.3, trainable sigmoid readout
+Eq. 48: preset ``fig6b``), lr = logspace(−3, 0, 10), 10 seeds, 500,000 epochs.
+One vmapped `ghostmech.training.sweep` per rank (shapes differ between ranks).
+
+Per rank, over all (lr, seed): *learned* = final L < 0.1, epochs to learn =
+first epoch with L < 0.1, *trapped* = final L > 0.9 (L = 1 when z ≡ 0).
+Claims: the mean epochs to learn over all (lr, seed), a network that never
+learned counting as the whole budget, is smaller for the largest rank than
+for rank one; the fraction
+trapped is no larger for the largest rank, and rank one is trapped somewhere.
+Quick: T = 10, K ∈ {1, 100}, lr ∈ logspace(−1.5, 0, 4), 2 seeds, 800 epochs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ghostmech.networks import make_preset
+from ghostmech.paper.claims import Claim, FigureResult, verdict_of
+from ghostmech.paper.critical_delay import LEARNED
+from ghostmech.plotting.style import label_panel, new_figure, save_figure
+from ghostmech.plotting.training import plot_band, plot_fraction
+from ghostmech.tasks import DelayedActivation
+from ghostmech.training import sweep
+
+__all__ = ["run", "Sizes", "QUICK", "FULL", "epochs_to_learn"]
+
+TRAPPED = 0.9
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Ranks, lr grid (log10 start, stop, count), seeds, epochs, delay."""
+
+    ranks: tuple[int, ...]
+    lrs: tuple[float, float, int]
+    n_seeds: int
+    epochs: int
+    delay: int
+
+
+QUICK = Sizes(ranks=(1, 100), lrs=(-1.5, 0.0, 4), n_seeds=2, epochs=800, delay=10)
+FULL = Sizes(
+    ranks=(1, 2, 3, 4, 5, 10, 30, 50, 100),
+    lrs=(-3.0, 0.0, 10),
+    n_seeds=10,
+    epochs=500_000,
+    delay=20,
+)
+
+
+def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
+    """First epoch with L < `LEARNED` along the last axis (NaN where never)."""
+    below = loss < LEARNED
+    first = np.argmax(below, axis=-1).astype(float)
+    return np.where(below.any(axis=-1), first, np.nan)
+
+
+def _train(rank: int, lrs, seeds, size: Sizes) -> np.ndarray:
+    res = sweep(
+        lambda k: make_preset("fig6b", key=k, rank=rank),
+        DelayedActivation(size.delay, size.delay),
+        lrs=list(lrs),
+        seeds=seeds,
+        epochs=size.epochs,
+        chunk=min(size.epochs, 5000),
+    )
+    return res.metrics["loss"]  # [lr, seed, epoch]
+
+
+def _claims(ranks, stats) -> list[Claim]:
+    lo, hi = stats[ranks[0]], stats[ranks[-1]]
+    e_lo, e_hi = float(lo["censored"].mean()), float(hi["censored"].mean())
+    faster = Claim(
+        "more_ranks_learn_faster",
+        "more trainable ranks learn in fewer epochs",
+        {f"epochs_rank{ranks[0]}": e_lo, f"epochs_rank{ranks[-1]}": e_hi},
+        verdict_of(e_hi < e_lo),
+        "mean over lrs × seeds of the epochs to learn (never learned: the epoch budget) "
+        "smaller for the largest rank",
+    )
+    t_lo, t_hi = float(lo["trapped"].mean()), float(hi["trapped"].mean())
+    trapped = Claim(
+        "more_ranks_trapped_less",
+        "more trainable ranks are trapped less often",
+        {f"trapped_rank{ranks[0]}": t_lo, f"trapped_rank{ranks[-1]}": t_hi},
+        verdict_of(t_lo > 0 and t_hi <= t_lo),
+        "fraction trapped (final L > 0.9) over lrs × seeds: rank one > 0 and ≥ the largest rank",
+    )
+    return [faster, trapped]
+
+
+def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
+    """One sweep per rank; epochs to learn and fraction trapped per rank and lr."""
+    size = QUICK if quick else FULL
+    lrs = np.logspace(*size.lrs)
+    seeds = [int(s) for s in jax.random.randint(key, (size.n_seeds,), 0, 2**31 - 1)]
+    stats = {}
+    for rank in size.ranks:
+        loss = _train(rank, lrs, seeds, size)
+        ep = epochs_to_learn(loss)
+        count = np.isfinite(ep).sum(1)
+        mean = np.where(count > 0, np.nansum(ep, 1) / np.maximum(count, 1), np.nan)
+        stats[rank] = {
+            "mean_epochs": mean,
+            "censored": np.where(np.isfinite(ep), ep, size.epochs),
+            "trapped": loss[..., -1] > TRAPPED,
+        }
+    fig, axes = new_figure(1, 2)
+    labels = {f"K = {k}": k for k in size.ranks}
+    plot_band(lrs, {lab: stats[k]["mean_epochs"] for lab, k in labels.items()}, ax=axes[0])
+    plot_fraction(
+        lrs,
+        {lab: stats[k]["trapped"].mean(1) for lab, k in labels.items()},
+        ax=axes[1],
+        ylabel="fraction trapped",
+    )
+    for ax, letter in zip(axes, "AB", strict=True):
+        label_panel(ax, letter)
+    files = save_figure(fig, Path(out) / "fig6b")
+    return FigureResult("fig6b", _claims(size.ranks, stats), files, quick=quick)
