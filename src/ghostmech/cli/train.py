@@ -73,6 +73,8 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     from ghostmech.runs.dask_executor import TaskFailedError, open_client
     from ghostmech.runs.partition import read_marker, task_memory
 
+    if workers is not None and scheduler is not None:
+        raise ValueError("--workers and --scheduler exclude each other: give one of them")
     if workers is not None:
         workers = _checks.check_positive_int("--workers", workers)
     if networks_per_task is not None:

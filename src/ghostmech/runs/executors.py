@@ -15,8 +15,10 @@ with ``metrics[k]`` shaped ``[networks, slots]`` (NaN past ``n_active``) and
 
 ``"auto"`` (the config default) picks ``"kernel"`` where it applies, else ``"vmap"``.
 
-A Dask executor (chunks of the grid on workers) can be added under the same
-interface.
+Above them, `ghostmech.runs.dask_executor` splits a grid into blocks of
+networks (`ghostmech.runs.partition`) and runs each block, with one of these
+executors, in this process or on a Dask cluster. Every block is padded to the
+same width, so a network's bits do not depend on where its block ran.
 """
 
 from __future__ import annotations

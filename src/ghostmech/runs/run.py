@@ -67,21 +67,26 @@ def resolve_batch(config: ExperimentConfig, task: Any) -> Any:
 def build_network(config: ExperimentConfig, part: Any, *, key: Any, **axes: Any) -> Any:
     """The initial network of one grid point (``axes``: beta / noise_std values, if swept)."""
     net_cfg, task = config.network, make_task(config)
-    net = make_network(
-        n=net_cfg.n,
-        rank=net_cfg.rank if part is None else part,
-        n_in=task.n_in,
-        n_out=task.n_out,
-        init=net_cfg.init,
-        readout=net_cfg.readout,
-        readout_kwargs=net_cfg.readout_kwargs,
-        alpha=net_cfg.alpha,
-        noise_std=net_cfg.noise_std,
-        noise_scaling=net_cfg.noise_scaling,
-        read=net_cfg.read,
-        frozen=tuple(net_cfg.frozen),
-        key=key,
-    )
+    try:
+        net = make_network(
+            n=net_cfg.n,
+            rank=net_cfg.rank if part is None else part,
+            n_in=task.n_in,
+            n_out=task.n_out,
+            init=net_cfg.init,
+            readout=net_cfg.readout,
+            readout_kwargs=net_cfg.readout_kwargs,
+            alpha=net_cfg.alpha,
+            noise_std=net_cfg.noise_std,
+            noise_scaling=net_cfg.noise_scaling,
+            read=net_cfg.read,
+            frozen=tuple(net_cfg.frozen),
+            key=key,
+        )
+    except ValueError as err:
+        if part is None:
+            raise
+        raise ValueError(f"grid.rank entry (={part!r}): {err}") from None
     if "beta" in axes:
         if not hasattr(net.readout, "beta"):
             raise ValueError(f"grid.beta needs a readout with β; got {net_cfg.readout!r}")

@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import dask.array
 import equinox as eqx
 import jax
 import numpy as np
@@ -104,13 +105,18 @@ def part_dir(root: Path, part: int | str | None) -> Path:
 
 
 def empty_metrics(config: ExperimentConfig, grid: Grid, attrs: dict[str, Any]) -> xr.Dataset:
-    """The metrics Dataset of a run, filled with NaN (status 0, nan_epoch -1)."""
+    """The metrics Dataset of a run, filled with NaN (status 0, nan_epoch -1).
+
+    The per-epoch metrics are lazy (dask) arrays: `create_metrics` writes only their
+    metadata, and a chunk never written reads back as the fill value, NaN.
+    """
     epochs = config.training.epochs
     lead = {} if grid.ranks is None else {"rank": [rank_label(r) for r in grid.ranks]}
     coords = {**lead, **grid.coords, "epoch": np.arange(epochs, dtype=np.int64)}
     dims = tuple(coords)
     shape = tuple(len(v) for v in coords.values())
-    data = {k: (dims, np.full(shape, np.nan, np.float32), METRIC_ATTRS[k]) for k in METRIC_ATTRS}
+    nan = dask.array.full(shape, np.nan, dtype=np.float32)  # lazy: never held in memory
+    data = {k: (dims, nan, METRIC_ATTRS[k]) for k in METRIC_ATTRS}
     data["status"] = (dims[:-1], np.zeros(shape[:-1], np.int8), {"flag_values": [0, 1],
                       "flag_meanings": "ok diverged"})  # fmt: skip
     data["nan_epoch"] = (dims[:-1], np.full(shape[:-1], -1, np.int64),
@@ -136,7 +142,9 @@ def create_metrics(
     enc = {k: {"chunks": (*grid_chunks, min(chunk, ds.sizes["epoch"]))} for k in METRIC_ATTRS}
     if block is not None:
         enc |= {k: {"chunks": grid_chunks} for k in ("status", "nan_epoch")}
-    ds.to_zarr(path, mode="w", consolidated=False, encoding=enc)
+    ds = ds.assign({k: ds[k].chunk(dict(zip(ds[k].dims, enc[k]["chunks"], strict=True)))
+                    for k in METRIC_ATTRS})  # fmt: skip
+    ds.to_zarr(path, mode="w", consolidated=False, encoding=enc, compute=False)
 
 
 def write_metrics(
