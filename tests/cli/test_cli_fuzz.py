@@ -49,13 +49,9 @@ CANONICAL = {  # option -> values; a command's options, most values wrong or out
                 "--R": BAD_FLOAT, "--beta": BAD_FLOAT, "--x-theta": BAD_FLOAT, "--scale": WORD},
     "scaling": {"--R": BAD_FLOAT, "--scale": WORD, "--seed": BAD_INT},
 }  # fmt: skip
-# Found by this fuzz in `ghostmech canonical` (not this module's code; xfailed below, and
-# left out of the general fuzz so that it keeps looking for other failures).
-KNOWN_BUGS = {
-    ("landscape", "--lo"): {"inf", "-inf", "1e999"},  # non-finite range: numpy warnings escape
-    ("landscape", "--hi"): {"inf", "-inf", "1e999"},
-    ("descend", "--epochs"): {"99999999999999999999"},  # int64 overflow: a nanobind message
-}
+# Bugs this fuzz found earlier are fixed and kept as regression tests below
+# (test_subnormal_delay..., test_infinite_landscape..., test_huge_epoch_count...).
+KNOWN_BUGS: dict[tuple[str, str], set[str]] = {}
 SET_KEYS = st.sampled_from(
     ["network.n", "network.rank", "training.epochs", "training.lr", "grid.seed", "grid.lr",
      "task.name", "task.timings", "network.readout", "training.backend", "bogus", "grid.bogus",
@@ -193,24 +189,13 @@ def test_fuzzed_reproduce_arguments(names, seed, data, workdir):
     assert not any((workdir / "repro").glob("fig*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ZeroDivisionError,
-    reason="found by the fuzz: canonical.optimum divides by 4 T**2, which underflows to 0 "
-    "for a subnormal T (ghostmech/canonical/regimes.py, not validated there)",
-)
 def test_subnormal_delay_is_a_clean_error():
     _check(["canonical", "critical-lr", "--T", "1e-320"])
 
 
-@pytest.mark.xfail(strict=True, reason="found by the fuzz: `canonical landscape` accepts an "
-                   "infinite --hi; numpy's invalid-value warning escapes as an exception")  # fmt: skip
 def test_infinite_landscape_range_is_a_clean_error():
     _check(["canonical", "landscape", "--hi", "inf"])
 
 
-@pytest.mark.xfail(strict=True, reason="found by the fuzz: `canonical descend --epochs 1e20` "
-                   "overflows int64; the error ('get(): incompatible function arguments') does "
-                   "not name --epochs")  # fmt: skip
 def test_huge_epoch_count_is_a_clean_error():
     _check(["canonical", "descend", "--epochs", "99999999999999999999"])

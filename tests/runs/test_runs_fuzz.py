@@ -167,12 +167,6 @@ def test_fuzzed_config_files_give_one_line_naming_the_field(case, command, workd
     COUNT["failed"] -= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by the fuzz: a list or table as network.preset reaches `name not in PRESETS` "
-    "in NetworkConfig._fill_from_preset (runs/sections.py) before its type is checked: "
-    "\"unhashable type: 'list'\", which names no field",
-)
 def test_a_list_as_preset_names_the_field(workdir):
     data = copy.deepcopy(BASE)
     data["network"]["preset"] = []

@@ -50,6 +50,9 @@ def window(T: Any, R: Any) -> tuple[Any, Any]:
     """Validate the delay ``T`` (> 0) and response window ``R`` (>= 0, default T)."""
     T = positive("T", T)
     R = T if R is None else nonnegative("R", R)
+    if not is_traced(T) and not 1e-100 <= float(T) <= 1e100:
+        # ε* = π²/(4T²) must be a normal, non-zero float64.
+        raise ValueError(f"`T` (={T!r}) must lie in [1e-100, 1e100] so that ε* is representable")
     return T, R
 
 

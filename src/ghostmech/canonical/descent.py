@@ -102,7 +102,8 @@ def descend(
     (1538, False)
     """
     a = landscape_args(T, R, beta, x_theta, scale, method, dt, clip)
-    epochs = _checks.check_positive_int("epochs", epochs)
+    # The trajectories are kept in memory ([..., epochs+1] float64): bound the count.
+    epochs = _checks.check_int_in_range("epochs", epochs, 1, 10**9)
     dyn, static = split_static(a)
     eps_init, lr = eps_array(eps_init), _check_lr(lr)
     call = functools.partial(_descend_jit, dyn=dyn, static=static, epochs=epochs)

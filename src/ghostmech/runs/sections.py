@@ -100,7 +100,7 @@ class NetworkConfig(Strict):
         from ghostmech.networks import PRESETS
 
         name = data["preset"]
-        if name not in PRESETS:
+        if not isinstance(name, str) or name not in PRESETS:
             raise ValueError(f".preset (={name!r}) must be one of: {', '.join(PRESETS)}")
         preset = PRESETS[name].network_kwargs()
         preset["init"] = {
