@@ -3,8 +3,11 @@
 N = 100, 1000 trials per epoch (500 per cue), timing 10/50/50 ms at Δt = 5 ms
 (2/10/10 steps), read before the update, tanh readout (Eq. 38), MSE, SGD lr
 1e-2, no noise. Peers (threads pinned to 1): torch eager (trials batched,
-Python loop over time, ``loss.backward()``, ``optimizer.step()``) and
-`ghostmech.training.fit`. Also `sweep` over a few networks, backend "loop" vs "vmap".
+Python loop over time, ``loss.backward()``, ``optimizer.step()``), the same loop
+hand-written in JAX, and `ghostmech.training.fit` (σ = 0: no noise is drawn).
+Also `fit` with the Fig. 5 noise σ = 0.01 (per-trial threefry normals every
+epoch; no torch peer draws them) and `sweep` over a few networks, backend
+"loop" vs "vmap".
 
 Run: ``python -m bench.bench_dcd [--json out.json]`` (small defaults, ~1-2 min).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -87,6 +91,13 @@ def measure(args) -> dict:
         1,
         e,
     )
+    noisy = eqx.tree_at(lambda n: n.noise_std, net, jnp.asarray(0.01, jnp.float32))
+    record(
+        "ghostmech_fit_noise0.01",
+        lambda: fit(noisy, task, lr=LR, epochs=e, key=key, batch=data, chunk=e).status,
+        1,
+        e,
+    )
     k = args.nets
     for backend in ("loop", "vmap"):
         record(
@@ -112,7 +123,7 @@ def measure(args) -> dict:
 
 
 def noise_draw_ms(n_steps: int, trials: int, n: int) -> float:
-    """ms per epoch to draw the per-trial noise ξ the generic path draws even at σ = 0."""
+    """ms per epoch to draw the per-trial noise ξ the generic path draws when σ ≠ 0."""
     draw = jax.jit(
         lambda k: jax.vmap(lambda kk: jax.random.normal(kk, (n_steps, n)))(
             jax.random.split(k, trials)

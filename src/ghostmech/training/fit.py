@@ -18,7 +18,7 @@ from ghostmech._checks import check_int_in_range, check_one_of, check_positive_i
 from ghostmech.training.checkpoints import checkpoint_epochs
 from ghostmech.training.interventions import Intervention
 from ghostmech.training.state import OPTIMIZERS, TrainState, init_state
-from ghostmech.training.step import METRICS, train_chunk
+from ghostmech.training.step import METRICS, recorded_slots, train_chunk
 
 __all__ = ["FitResult", "fit", "resolve_batch", "drive"]
 
@@ -31,10 +31,11 @@ class FitResult:
 
     ``params``: the final network; ``metrics``: ``{"loss", "grad_norm",
     "accuracy"}`` each ``[epochs]`` (value at the parameters before that
-    epoch's update; NaN after divergence); ``checkpoints``: ``{epoch: network}``;
+    epoch's update; NaN after divergence; with ``record_every = k`` only epochs
+    0, k, 2k, ...); ``checkpoints``: ``{epoch: network}``;
     ``status``: 0 ok, 1 diverged (``nan_epoch`` = the epoch whose loss or
     gradient was non-finite, −1 if none); ``state``: the final `TrainState`
-    (to continue training).
+    (to continue training); ``record_every``: the metrics' epoch stride.
     """
 
     params: Any
@@ -43,6 +44,7 @@ class FitResult:
     status: int
     nan_epoch: int
     state: TrainState
+    record_every: int = 1
 
 
 def resolve_batch(task: Any, batch: Any) -> Any:
@@ -79,12 +81,14 @@ def drive(
     chunk: int,
     checkpoints: tuple[int, ...],
     interventions: Sequence[Intervention],
+    record_every: int = 1,
 ) -> tuple[Any, dict[str, np.ndarray], dict[int, Any]]:
     """Host loop shared by `fit` and `sweep`: chunks, checkpoints, interventions.
 
     ``run(state, n)`` trains n ≤ ``chunk`` epochs and returns metrics whose last
-    axis has ``chunk`` slots; at each epoch e the checkpoint (if any) is taken
-    BEFORE the interventions scheduled at e are applied.
+    axis holds the recorded epochs of those n first (every epoch, or with
+    ``record_every = k`` those ≡ 0 mod k: `recorded_slots`); at each epoch e the
+    checkpoint (if any) is taken BEFORE the interventions scheduled at e are applied.
     """
     events = sorted({*checkpoints, *(iv.epoch for iv in interventions), epochs})
     parts: dict[str, list[np.ndarray]] = {k: [] for k in METRICS}
@@ -100,8 +104,9 @@ def drive(
             break
         stop = min(next(x for x in events if x > e), e + chunk)
         state, m = run(state, stop - e)
+        count = recorded_slots(e, stop - e, record_every)[1]
         for k in METRICS:
-            parts[k].append(np.asarray(m[k])[..., : stop - e])
+            parts[k].append(np.asarray(m[k])[..., :count])
         e = stop
     return state, {k: np.concatenate(v, axis=-1) for k, v in parts.items()}, saved
 
@@ -118,6 +123,7 @@ def fit(
     checkpoints: Any = None,
     interventions: Sequence[Intervention] = (),
     chunk: int = 1000,
+    record_every: int = 1,
     **hyper: Any,
 ) -> FitResult:
     """Train ``net`` on ``task`` for ``epochs`` updates of ``optimizer`` at learning rate ``lr``.
@@ -125,22 +131,26 @@ def fit(
     ``batch``: ``"all"`` (every trial type each epoch), an int (sample that many
     trials per epoch from the epoch's key) or a fixed TaskBatch (e.g.
     ``task.repeat_trials(n)``). ``checkpoints``: see `checkpoint_epochs`.
+    ``record_every = k``: keep the metrics of epochs 0, k, 2k, ... only
+    (subsampled; ``metrics[...]`` has ``ceil(epochs / k)`` entries).
     ``hyper``: the optimiser's other hyper-parameters (``momentum``, ``b1``...).
     """
     check_one_of("optimizer", optimizer, OPTIMIZERS)
     epochs, ckpts = check_schedule(epochs, checkpoints, interventions)
     chunk = min(check_positive_int("chunk", chunk), epochs)
+    every = check_positive_int("record_every", record_every)
     data = resolve_batch(task, batch)
     state = init_state(net, optimizer=optimizer, lr=lr, key=key, **hyper)
     state, metrics, saved = drive(
         state,
-        run=lambda s, n: train_chunk(s, task, chunk, batch=data, n_active=n),
+        run=lambda s, n: train_chunk(s, task, chunk, batch=data, n_active=n, record_every=every),
         apply=lambda s, iv: iv.apply(s),
         snapshot=lambda s: s.net,
         epochs=epochs,
         chunk=chunk,
         checkpoints=ckpts,
         interventions=interventions,
+        record_every=every,
     )
     return FitResult(
         params=state.net,
@@ -149,4 +159,5 @@ def fit(
         status=int(state.status),
         nan_epoch=int(state.nan_epoch),
         state=state,
+        record_every=every,
     )

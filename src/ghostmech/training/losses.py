@@ -22,16 +22,45 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ghostmech.networks import RateRNN
+
 __all__ = ["forward", "loss_and_metrics", "da_loss", "mse_loss"]
 
 
-def forward(net: Any, inputs: Float[Array, "time batch n_in"], *, key: PRNGKeyArray):
+def forward(net: Any, inputs: Float[Array, "time batch n_in"], *, key: PRNGKeyArray | None):
     """Run ``net`` on every trial: returns (rates ``[time, batch, n]``, z ``[time, batch, n_out]``).
 
     Each trial gets its own noise key, split from ``key`` (trial b gets split(key, B)[b]).
+    ``key=None`` runs without noise and draws nothing (exact when ``noise_std == 0``);
+    a full-rank `RateRNN` then runs batch-major (`_batch_major`). With a key, and
+    for low-rank networks, the arithmetic is exactly that of ``net`` (bitwise).
     """
+    if key is None:
+        if isinstance(net, RateRNN) and net.m is None:
+            return _batch_major(net, inputs)
+        return jax.vmap(lambda u: net(u), in_axes=1, out_axes=1)(inputs)
     keys = jax.random.split(key, inputs.shape[1])
     return jax.vmap(lambda u, k: net(u, key=k), in_axes=(1, 0), out_axes=1)(inputs, keys)
+
+
+def _batch_major(net: RateRNN, inputs: Float[Array, "time batch n_in"]):
+    """Noise-free full-rank `RateRNN` on all trials at once (Eq. 47, carry r ``[batch, n]``):
+
+        r_{t+1} = (1 − α) r_t + α tanh(r_t Wᵀ + u_t W_inᵀ + b),   z_t = readout(r_read),
+
+    one ``[batch, n] × [n, n]`` product per step and the readout inside the step
+    (reading out after the scan, as ``net`` does, moves the ``[time, batch, n]``
+    rates through memory once more: ~2x slower training on CPU at the Fig. 5
+    sizes). Same numbers as ``net`` vmapped over trials up to float rounding.
+    """
+
+    def body(r, u):
+        r_next = (1.0 - net.alpha) * r + net.alpha * jnp.tanh(r @ net.w.T + u @ net.w_in.T + net.b)
+        read = r_next if net.read == "after" else r
+        return r_next, (read, jax.vmap(net.readout)(read, net.latent(read)))
+
+    r0 = jnp.broadcast_to(net.r0, (inputs.shape[1], net.n))
+    return jax.lax.scan(body, r0, inputs)[1]
 
 
 def da_loss(z: Float[Array, "time batch n_out"], batch: Any, delay: int) -> Float[Array, ""]:
@@ -47,12 +76,12 @@ def mse_loss(z: Float[Array, "time batch n_out"], batch: Any) -> Float[Array, ""
 
 
 def loss_and_metrics(
-    net: Any, batch: Any, *, key: PRNGKeyArray, task: Any
+    net: Any, batch: Any, *, key: PRNGKeyArray | None, task: Any
 ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
     """Loss of ``net`` on ``batch`` and its metrics ``{"accuracy": ...}``.
 
     ``task`` supplies the loss (``task.loss``, SPEC §3) and the accuracy rule.
-    ``key`` drives the recurrent noise (unused when ``noise_std == 0``).
+    ``key`` drives the recurrent noise; ``None`` skips drawing it (σ = 0).
     """
     _, z = forward(net, batch.inputs, key=key)
     loss = task.loss(z, batch)
