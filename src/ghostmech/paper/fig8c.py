@@ -1,0 +1,172 @@
+"""Figure 8C: fixing a lower output confidence rescues trapped full-rank DCD networks.
+
+Setting (SPEC §5, 8C): full-rank DCD (10/50/50 ms, W Xavier-uniform,
+b ~ U(−1, 1), r₀ = tanh(N(0, 0.1²))), noise s.d. 1e-3, 10 trials per type,
+Adam lr 0.1: 10,000 epochs with a FREE confidence, then the confidence fixed at
+c ∈ {0.1, 0.5, 1, 3} (or left free) for 10,000 more; 100 seeds. Quick: N = 32,
+600 + 600 epochs, 12 seeds, 2 trials per type (same lr, timings, noise).
+
+Free confidence = the Eq. 38 readout z = tanh(w_outᵀ r + b_out), whose
+confidence is the scale of w_out; fixing it = `ghostmech.networks.fix_confidence`,
+the Eq. 40 readout z = tanh(c (w_outᵀ r + b_out)/‖w_out‖₁) on the same w_out,
+b_out with c frozen (Adam restarts). "Left free" continues the Eq. 38 run
+(Adam state kept). (With Eq. 40 and c trainable from the start instead, Adam
+drove c to 0 in the trapped quick seeds and no fixed c rescued them.)
+With L₀ = Σ ŷ²/Σ 1 (the loss of z ≡ 0):
+
+* trapped after phase 1: loss ≥ ``TRAP_LOSS``·L₀ (no better than silence);
+* rescued: a network trapped after phase 1 ends phase 2 with loss ≤ ``LEARNED``·L₀.
+
+Claim 8: some fixed c rescues ≥ ``PEAK_MIN`` of the trapped networks, ≥ ``MARGIN``
+more than leaving it free; the lowest c = 0.1 rescues ≥ ``MARGIN`` fewer than
+the best c: too low a confidence stops learning again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import numpy as np
+
+from ghostmech.networks import PRESETS, fix_confidence, make_preset
+from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
+from ghostmech.plotting.style import label_panel, new_figure, save_figure
+from ghostmech.plotting.training import plot_curves, plot_fraction
+from ghostmech.tasks import make_task
+from ghostmech.training import sweep
+
+__all__ = ["run", "Sizes", "QUICK", "FULL", "CONDITIONS", "two_phases", "measure"]
+
+LR = 0.1
+CONDITIONS = (0.1, 0.5, 1.0, 3.0, 0.0)  # fixed c; the last (0) = left free
+FREE_READOUT = {"readout": "linear", "readout_kwargs": {"activation": "tanh"}}
+TRAP_LOSS = 0.9
+LEARNED = 0.5
+PEAK_MIN = 0.5
+MARGIN = 0.25
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Network size, seeds, epochs per phase, trials per type."""
+
+    n: int
+    n_seeds: int
+    epochs: int
+    trials: int = 10
+
+
+QUICK = Sizes(n=32, n_seeds=12, epochs=600, trials=2)
+FULL = Sizes(n=100, n_seeds=100, epochs=10_000)
+
+
+def _by_seed(nets, seeds) -> dict:
+    """Map each seed's build key (``split(key(seed))[0]``, as `sweep` uses) to its network."""
+    arrays, static = eqx.partition(nets, eqx.is_array)
+    out = {}
+    for i, s in enumerate(seeds):
+        k = jax.random.split(jax.random.key(int(s)))[0]
+        net = eqx.combine(jax.tree.map(lambda a, i=i: a[0, i], arrays), static)
+        out[tuple(np.asarray(jax.random.key_data(k)).ravel().tolist())] = net
+    return out
+
+
+def two_phases(size: Sizes, seeds) -> tuple[np.ndarray, np.ndarray, int]:
+    """Losses ``[seed, condition, 2·epochs]`` (conditions: CONDITIONS, last = free)."""
+    task = make_task(**PRESETS["fig8c"].task)
+    batch = task.repeat_trials(size.trials)
+    kw = dict(lrs=[LR], seeds=seeds, optimizer="adam", batch=batch, chunk=size.epochs)
+    free = sweep(
+        lambda k: make_preset("fig8c", key=k, n=size.n, **FREE_READOUT),
+        task,
+        epochs=2 * size.epochs,
+        checkpoints=[size.epochs],
+        **kw,
+    )
+    nets = _by_seed(free.checkpoints[size.epochs], seeds)
+
+    def build(k, c):
+        return fix_confidence(nets[tuple(np.asarray(jax.random.key_data(k)).ravel().tolist())], c)
+
+    fixed = sweep(build, task, epochs=size.epochs, axes={"c": CONDITIONS[:-1]}, **kw)
+    l_free = free.metrics["loss"][0]  # [seed, 2·epochs]
+    head = np.repeat(l_free[:, None, : size.epochs], len(CONDITIONS) - 1, axis=1)
+    l_fixed = np.concatenate([head, fixed.metrics["loss"][0]], axis=-1)
+    return np.concatenate([l_fixed, l_free[:, None]], axis=1), _l_zero(batch), size.epochs
+
+
+def _l_zero(batch) -> float:
+    y = np.asarray(batch.targets)
+    return float(np.mean(y**2))
+
+
+def measure(loss: np.ndarray, epochs: int, l_zero: float) -> dict[str, np.ndarray]:
+    """``loss`` [seed, cond, 2·epochs] → trapped after phase 1 [seed] (same for every
+    condition: phase 1 is identical), rescued fraction per condition among the trapped."""
+    trapped = loss[:, 0, epochs - 1] >= TRAP_LOSS * l_zero
+    learned = loss[:, :, -1] <= LEARNED * l_zero
+    rescued = learned[trapped].mean(axis=0) if trapped.any() else np.zeros(loss.shape[1])
+    return {"trapped": trapped, "rescued": rescued, "learned": learned.mean(axis=0)}
+
+
+def _claim(m: dict, l_zero: float) -> Claim:
+    rescued = m["rescued"]
+    fixed = rescued[:-1]
+    best = int(np.argmax(fixed))
+    measured = {
+        "trapped_after_phase1": int(m["trapped"].sum()),
+        "best_c": CONDITIONS[best],
+        "rescued_at_best": float(fixed[best]),
+        "rescued_free": float(rescued[-1]),
+        "rescued_at_c_0.1": float(rescued[0]),
+        "l_zero": l_zero,
+        **{f"rescued_c={c:g}": float(r) for c, r in zip(CONDITIONS[:-1], fixed, strict=True)},
+    }
+    return Claim(
+        "fixed_confidence_rescues",
+        "fixing a lower confidence rescues trapped networks; too low a confidence stops "
+        "learning again",
+        measured,
+        verdict_all(
+            [
+                verdict_of(m["trapped"].sum() >= 3 and fixed[best] >= PEAK_MIN),
+                verdict_of(fixed[best] >= rescued[-1] + MARGIN),
+                verdict_of(rescued[0] <= fixed[best] - MARGIN),
+            ]
+        ),
+        f"≥ 3 trapped (loss ≥ {TRAP_LOSS}·L₀ after phase 1); best fixed c rescues ≥ {PEAK_MIN} "
+        f"(loss ≤ {LEARNED}·L₀) and ≥ {MARGIN} more than free c; c = 0.1 ≥ {MARGIN} below the best",
+    )
+
+
+def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
+    """Both phases over seeds × conditions; claim 8; panels A (losses) and B (rescued)."""
+    size = QUICK if quick else FULL
+    seed0 = int(jax.random.randint(key, (), 0, 2**20))
+    loss, l_zero, epochs = two_phases(size, range(seed0, seed0 + size.n_seeds))
+    m = measure(loss, epochs, l_zero)
+    claims = [_claim(m, l_zero)]
+
+    fig, axes = new_figure(1, 2)
+    best = int(np.argmax(m["rescued"][:-1]))
+    t = m["trapped"]
+    curves = {"c free": loss[t, -1][:8], f"c = {CONDITIONS[best]:g}": loss[t, best][:8]}
+    plot_curves(
+        np.arange(loss.shape[-1]), curves, ax=axes[0], marks=[epochs], title="trapped after phase 1"
+    )
+    plot_fraction(
+        np.asarray(CONDITIONS[:-1]),
+        {"rescued (fixed c)": m["rescued"][:-1]},
+        ax=axes[1],
+        xlabel="fixed confidence c",
+        ylabel="fraction rescued",
+    )
+    axes[1].axhline(m["rescued"][-1], color="0.5", ls=":", label="c free")
+    axes[1].legend(loc="best", frameon=False)
+    for ax, letter in zip(axes, "AB", strict=True):
+        label_panel(ax, letter)
+    files = save_figure(fig, Path(out) / "fig8c")
+    return FigureResult("fig8c", claims, files, quick=quick)
