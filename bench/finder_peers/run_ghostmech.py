@@ -9,12 +9,9 @@ second, ``t_run``.
 
 from __future__ import annotations
 
-import peer_io as io_  # noqa: I001  (sys.path[0] is this folder)
-
-import time
-
 import jax
 import numpy as np
+import peer_io as io_  # this folder is sys.path[0]
 
 import ghostmech.dynamics as gd
 import ghostmech.dynamics.finder as gfinder
@@ -32,7 +29,7 @@ def main():
     W, b, starts, opts = io_.load(inp)
     if opts.get("fwdrev"):
         gfinder._derivatives = _fwdrev
-    t_import = time.perf_counter() - io_.T0
+    t_import = io_.import_time()
     f = gd.rnn_field(W, b)
     _, t_first = io_.timed(lambda: gd.find_points(f, starts))
     pts, t_run = io_.timed(lambda: gd.find_points(f, starts))

@@ -12,11 +12,10 @@ for ReLU rates; that would make the starts differ between finders).
 
 from __future__ import annotations
 
-import peer_io as io_  # noqa: I001  (sys.path[0] is this folder)
-
 import os
 
 import numpy as np
+import peer_io as io_  # this folder is sys.path[0]
 import torch
 from neuralrnn.analysis.fixed_points import GolubFixedPointFinder
 
@@ -49,9 +48,8 @@ def main():
     if os.environ.get("OMP_NUM_THREADS") == "1":
         torch.set_num_threads(1)
         torch.set_num_interop_threads(1)
-    import time
 
-    t_import = time.perf_counter() - io_.T0
+    t_import = io_.import_time()
     model = TanhMap(W, b)
     finder = GivenStarts(n_candidates=len(starts), n_iters=int(opts.get("n_iters", 5000)))
     fps, t_run = io_.timed(lambda: finder.find(model, init_states=starts))
