@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= ghostmech-out
 
-.PHONY: run test lint venv install install-test bench clean
+.PHONY: run test lint docs venv install install-test bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,14 @@ lint: install-test
 
 test: install-test lint
 	$(BIN)/python -m pytest -q
+
+# User guide + API reference (mkdocs); --strict turns every warning into an error.
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --quiet
 
 bench: install
 	$(BIN)/pip install -q -e '.[bench]'
