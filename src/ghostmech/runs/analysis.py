@@ -263,9 +263,11 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def learning_events(learning: Detection) -> list[dict[str, Any]]:
     """Plateau onsets/offsets, loss jumps and no-learning zones as ``{epoch, kind, detail}``."""
     ev: list[dict[str, Any]] = []
+    last = len(learning.no_learning) - 1  # a plateau reaching the last epoch has not ended
     for a, b in learning.plateaus:
         ev.append({"epoch": int(a), "kind": "plateau_onset", "detail": {"until": int(b)}})
-        ev.append({"epoch": int(b), "kind": "plateau_offset", "detail": {"since": int(a)}})
+        if b < last:
+            ev.append({"epoch": int(b), "kind": "plateau_offset", "detail": {"since": int(a)}})
     ev += [{"epoch": int(j), "kind": "loss_jump", "detail": {}} for j in learning.jumps]
     for a, b in _runs(np.asarray(learning.no_learning)):
         ev.append({"epoch": a, "kind": "no_learning", "detail": {"until": b}})
