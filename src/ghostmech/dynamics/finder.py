@@ -1,12 +1,21 @@
 """Speed-minimum finder: fixed points, slow points and ghosts of any flow ẋ = f(x).
 
-Minimises q(x) = ½‖f(x)‖² from every start, in float64, jitted and vmapped
-(``vmap`` of a ``while_loop``: a finished point is masked and stops moving):
+Minimises q(x) = ½‖f(x)‖² from every start, jitted and vmapped (``vmap`` of a
+``while_loop``: a finished point is masked and stops moving), in two stages:
 
-1. damped Gauss-Newton (Levenberg-Marquardt on the residual f):
-   δ = −(JᵀJ + λ h I)⁻¹ Jᵀf, accepted when q decreases;
-2. polish by damped Newton on ∇q: δ = −(∇²q + λ h I)⁻¹ ∇q, which converges
+1. damped Gauss-Newton (Levenberg-Marquardt on the residual f, J only):
+   δ = −(JᵀJ + λ h I)⁻¹ Jᵀf, accepted when q decreases. f, J, x and q are
+   float64; JᵀJ and its Cholesky solve are float32 (an inexact Newton step: the
+   float64 residual still decides acceptance and convergence);
+2. only for the starts that step 1 left short of a fixed point (not diverged):
+   damped Newton on ∇q in float64, δ = −(∇²q + λ h I)⁻¹ ∇q, which converges
    quadratically to fixed points AND to slow points (where JᵀJ is singular).
+
+Each stage runs ``_CHUNK`` steps per compiled call; between calls the finished
+rows leave the batch (gathered on the host, padded to 16·2^k rows), so late
+starts do not keep the whole batch busy. J, the Hessian of q and ε (an SVD) are
+computed at the end only for the distinct reported points (the Hessian and ε
+only where f ≠ 0).
 
 Tolerances are relative: xscale = RMS norm of the starts, fscale = median
 ‖f(start)‖ (each 1 when zero). A point is
@@ -32,13 +41,14 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ghostmech._checks import check_positive_int
-from ghostmech.dynamics.ghost import ghost_epsilon
-from ghostmech.dynamics.points import STATUSES, Points, assemble
+from ghostmech.dynamics.ghost import GhostInfo, ghost_epsilon
+from ghostmech.dynamics.points import STATUSES, Points, assemble, representatives
 from ghostmech.dynamics.speed import check_field, check_starts, check_tol
 
-__all__ = ["find_points", "minimise_speed"]
+__all__ = ["find_points", "minimise_speed", "speed_scales"]
 
 _RUNNING = -1
+_CHUNK = 2  # steps per compiled call; then the finished rows leave the batch
 _PATIENCE = 8  # steps without a relative decrease of q > _QREL: at the precision limit
 _QREL = 1e-10
 
@@ -59,57 +69,70 @@ def _derivatives(f, x):
     return fx, J, H
 
 
-def _minimise_one(f, x0, tols, max_steps: int, polish_steps: int):
-    """Stage 0 (Gauss-Newton model JᵀJ), then stage 1 (full Hessian of q), one loop."""
-    xscale, fscale, ftol, xtol, diverge = tols
+def _q(f, x):
+    fx = f(x)
+    return 0.5 * jnp.vdot(fx, fx)
+
+
+def _verdict(x, x0, qx, stuck, small, k, tols, steps: int):
+    """Status after a step: 0 converged, 2 diverged, 1 out of steps, else running."""
+    xscale, fscale, ftol, _, diverge = tols
+    fixed = jnp.sqrt(2.0 * qx) <= ftol * fscale
+    bad = ~jnp.all(jnp.isfinite(x)) | (jnp.linalg.norm(x - x0) > diverge * xscale)
+    done = small | (stuck >= _PATIENCE)
+    out = jnp.where(k >= steps, 1, _RUNNING)
+    return jnp.where(bad, 2, jnp.where(fixed | done, 0, out))
+
+
+def _lm_steps(f, state, x0, tols, model, steps: int, chunk: int, spd: bool):
+    """Up to ``chunk`` damped steps δ = −(M + λ h I)⁻¹ Jᵀf (h = tr|M|/n) from ``state``
+    = (x, q, λ, stuck, k, status), stopping at a verdict; ``model(x)`` = (f, J, M)."""
+    xscale, xtol = tols[0], tols[3]
     n = x0.shape[0]
-    eye = jnp.eye(n, dtype=x0.dtype)
 
-    def q(x):
-        fx = f(x)
-        return 0.5 * jnp.vdot(fx, fx)
-
-    def verdict(x, qx, stuck, small, k, stage):
-        fixed = jnp.sqrt(2.0 * qx) <= ftol * fscale
-        bad = ~jnp.all(jnp.isfinite(x)) | (jnp.linalg.norm(x - x0) > diverge * xscale)
-        done = small | (stuck >= _PATIENCE)
-        limit = jnp.where(stage == 0, max_steps, polish_steps)
-        out = jnp.where(k >= limit, 1, _RUNNING)
-        return jnp.where(bad, 2, jnp.where(fixed | done, 0, out))
-
-    def body(state):
-        x, qx, lam, stuck, k, stage, _ = state
-        fx, J, H = _derivatives(f, x)
-        H = jnp.where(stage == 0, J.T @ J, H)
-        h = jnp.maximum(jnp.trace(jnp.abs(H)) / n, jnp.finfo(x.dtype).tiny)
-        delta = -jnp.linalg.solve(H + lam * h * eye, J.T @ fx)
+    def body(carry):
+        (x, qx, lam, stuck, k, _), j = carry
+        fx, J, M = model(x)
+        eye = jnp.eye(n, dtype=M.dtype)
+        h = jnp.maximum(jnp.trace(jnp.abs(M)) / n, jnp.finfo(M.dtype).tiny)
+        rhs = (J.T @ fx).astype(M.dtype)
+        A = M + (lam * h).astype(M.dtype) * eye
+        if spd:  # JᵀJ + λhI: Cholesky (NaN when not numerically PD: the step is rejected)
+            d = jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(A), True), rhs)
+        else:
+            d = jnp.linalg.solve(A, rhs)
+        delta = -d.astype(x.dtype)
         x_new = x + delta
-        q_new = q(x_new)
+        q_new = _q(f, x_new)
         ok = jnp.isfinite(q_new) & (q_new <= qx) & jnp.all(jnp.isfinite(x_new))
         small = ok & (lam < 1.0) & (jnp.linalg.norm(delta) <= xtol * xscale)
         progress = ok & (q_new < qx * (1.0 - _QREL))
         stuck = jnp.where(progress, 0, stuck + 1)
         x, qx = jnp.where(ok, x_new, x), jnp.where(ok, q_new, qx)
         lam = jnp.where(ok, jnp.maximum(lam * 0.3, 1e-15), lam * 10.0)
-        status = verdict(x, qx, stuck, small, k + 1, stage)
-        fixed = jnp.sqrt(2.0 * qx) <= ftol * fscale
-        # end of stage 0 (not diverged, not already a fixed point): restart as stage 1
-        nxt = (stage == 0) & (status != _RUNNING) & (status != 2) & ~fixed
-        return (
-            x,
-            qx,
-            jnp.where(nxt, 1e-3, lam),
-            jnp.where(nxt, 0, stuck),
-            jnp.where(nxt, 0, k + 1),
-            jnp.where(nxt, 1, stage),
-            jnp.where(nxt, _RUNNING, status),
-        )
+        status = _verdict(x, x0, qx, stuck, small, k + 1, tols, steps)
+        return (x, qx, lam, stuck, k + 1, status), j + 1
 
-    q0 = q(x0)
-    lam0 = jnp.asarray(1e-3, x0.dtype)
-    init = (x0, q0, lam0, 0, 0, 0, verdict(x0, q0, 0, False, 0, 0))
-    x, qx, *_, status = jax.lax.while_loop(lambda s: s[-1] == _RUNNING, body, init)
-    return x, qx, status
+    def cond(carry):
+        return (carry[0][-1] == _RUNNING) & (carry[1] < chunk)
+
+    return jax.lax.while_loop(cond, body, (state, 0))[0]
+
+
+def _gauss_newton_model(f):
+    """(f, J, JᵀJ): stage 0, J only (no second derivatives)."""
+
+    def model(x):
+        fx, J = f(x), jax.jacfwd(f)(x)
+        J32 = J.astype(jnp.float32)
+        return fx, J, J32.T @ J32
+
+    return model
+
+
+def _newton_model(f):
+    """(f, J, ∇²q): stage 1, the full Hessian of q."""
+    return lambda x: _derivatives(f, x)
 
 
 def _scales(f, starts, n_real):
@@ -124,23 +147,72 @@ def _scales(f, starts, n_real):
 
 
 @eqx.filter_jit
-def minimise_speed(f, starts, n_real, rel_tols, max_steps: int, polish_steps: int):
-    """Batched minimisation of q plus derivatives at the result, in one compiled program.
+def speed_scales(f, starts, n_real):
+    """(xscale, fscale) of the first ``n_real`` rows of ``starts`` (module docstring)."""
+    return _scales(f, starts, n_real)
 
-    ``rel_tols`` = (ftol, xtol, diverge). Returns x [S, n], q [S], status [S]
-    (0 converged, 1 max_steps, 2 diverged), J [S, n, n], Hessian of q [S, n, n],
-    :class:`GhostInfo` (valid at ghosts only) and (xscale, fscale).
+
+@eqx.filter_jit
+def _start(f, x, x0, scales, rel_tols, fresh: bool):
+    """Loop state (x, q, λ = 1e-3, 0, 0, status) at x [S, n]; status = the verdict
+    at x when ``fresh``, else running."""
+    tols = (*scales, *rel_tols)
+
+    def one(xi, x0i):
+        qi = _q(f, xi)
+        st = _verdict(xi, x0i, qi, 0, False, 0, tols, 1) if fresh else _RUNNING
+        return xi, qi, jnp.asarray(1e-3, xi.dtype), 0, 0, jnp.asarray(st)
+
+    return jax.vmap(one)(x, x0)
+
+
+@eqx.filter_jit
+def _advance(f, state, x0, scales, rel_tols, steps: int, chunk: int, hessian: bool):
+    """``chunk`` more steps of stage 0 (``hessian`` False) or 1 on a batch of states."""
+    tols = (*scales, *rel_tols)
+    model = (_newton_model if hessian else _gauss_newton_model)(f)
+    one = lambda st, x0i: _lm_steps(f, st, x0i, tols, model, steps, chunk, not hessian)  # noqa: E731
+    return jax.vmap(one)(state, x0)
+
+
+def minimise_speed(f, x, x0, scales, rel_tols, steps: int, *, hessian: bool, fresh: bool):
+    """Batched damped minimisation of q from x [S, n] (host arrays; starts x0 [S, n]).
+
+    Stage 0 (``hessian`` False): Levenberg-Marquardt on the residual f, J only;
+    stage 1: damped Newton on ∇q. Runs ``_CHUNK`` steps per compiled call and goes
+    on with only the rows still running (padded to 16·2^k), so the batch shrinks
+    as starts finish. ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
+    x [S, n], q [S], status [S] (0 converged, 1 max_steps, 2 diverged).
     """
-    xscale, fscale = _scales(f, starts, n_real)
-    tols = (xscale, fscale, *rel_tols)
+    state = _batched(lambda a, b: _start(f, a, b, scales, rel_tols, fresh), x, x0)
+    state = [np.array(a) for a in state]
 
-    def one(x0):
-        x, qx, status = _minimise_one(f, x0, tols, max_steps, polish_steps)
-        y = jnp.nan_to_num(x)
-        _, J, H = _derivatives(f, y)
-        return x, qx, status, J, H, ghost_epsilon(f, y)
+    def advance(*a):
+        return _advance(f, a[:-1], a[-1], scales, rel_tols, steps, _CHUNK, hessian)
 
-    return (*jax.vmap(one)(starts), (xscale, fscale))
+    live = np.flatnonzero(state[-1] == _RUNNING)
+    while live.size:
+        new = _batched(advance, *(a[live] for a in state), x0[live])
+        for a, b in zip(state, new, strict=True):
+            a[live] = b
+        live = live[new[-1] == _RUNNING]
+    return state[0], state[1], state[-1]
+
+
+@eqx.filter_jit
+def jacobians(f, x):
+    """J(x) [S, n, n] at x [S, n] (non-finite entries of x read as 0)."""
+    return jax.vmap(jax.jacfwd(f))(jnp.nan_to_num(x))
+
+
+@eqx.filter_jit
+def slow_point_data(f, x):
+    """Hessian of q [S, n, n] and :class:`GhostInfo` at slow points x [S, n]."""
+
+    def one(y):
+        return _derivatives(f, y)[2], ghost_epsilon(f, y)
+
+    return jax.vmap(one)(jnp.nan_to_num(x))
 
 
 def _pad(starts: np.ndarray) -> np.ndarray:
@@ -149,6 +221,13 @@ def _pad(starts: np.ndarray) -> np.ndarray:
     while size < len(starts):
         size *= 2
     return np.concatenate([starts, np.repeat(starts[:1], size - len(starts), axis=0)])
+
+
+def _batched(fn, *arrays):
+    """``fn`` on the rows of ``arrays`` padded by :func:`_pad`, cut back to host arrays."""
+    m = len(arrays[0])
+    out = fn(*(jnp.asarray(_pad(np.asarray(a))) for a in arrays))
+    return jax.tree_util.tree_map(lambda a: np.asarray(a)[:m], out)
 
 
 def find_points(
@@ -186,15 +265,62 @@ def find_points(
     polish_steps = check_positive_int("polish_steps", polish_steps)
     with jax.enable_x64(True):
         rel = tuple(jnp.asarray(tols_py[i], jnp.float64) for i in (0, 1, 4))
-        out = minimise_speed(
-            f, jnp.asarray(_pad(starts)), jnp.asarray(len(starts)), rel, max_steps, polish_steps
-        )
-        out = jax.tree_util.tree_map(np.asarray, out)
-    s = len(starts)  # the padded rows repeat start 0 and are dropped here
-    x, q, status, J, H = (a[:s] for a in out[:5])
-    g, scales = jax.tree_util.tree_map(lambda a: a[:s], out[5]), out[6]
-    xscale, fscale = float(scales[0]), float(scales[1])
-    names = np.array([STATUSES[int(s)] for s in status], dtype=object)
+        x, q, status, scales = _stages(f, starts, rel, max_steps, polish_steps, ftol)
+        xscale, fscale = float(scales[0]), float(scales[1])
+        names = np.array([STATUSES[int(s)] for s in status], dtype=object)
+        rows, merged, row_of_start = representatives(x, q, names, dedup_tol * xscale)
+        x, q, names = x[rows], q[rows], names[rows]
+        J = _batched(lambda a: jacobians(f, a), x)
+        H, g = _slow_data(f, x, (names == "converged") & ~_is_fixed(q, ftol, fscale))
     return assemble(
-        x, q, names, J, H, g, xscale, fscale, ftol=ftol, dedup_tol=dedup_tol, eig_tol=eig_tol
+        x,
+        q,
+        names,
+        J,
+        H,
+        g,
+        xscale,
+        fscale,
+        merged=merged,
+        row_of_start=row_of_start,
+        ftol=ftol,
+        eig_tol=eig_tol,
     )
+
+
+def _is_fixed(q: np.ndarray, ftol: float, fscale: float) -> np.ndarray:
+    """‖f‖ = √(2q) ≤ ftol·fscale, as in the minimisation loop."""
+    return np.sqrt(2.0 * np.abs(q)) <= ftol * fscale
+
+
+def _stages(f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float):
+    """Stage 0 on every start, then stage 1 on the starts that stopped (not diverged)
+    short of a fixed point, as a smaller batch. Host arrays x, q, status; scales."""
+    scales = speed_scales(f, jnp.asarray(_pad(starts)), jnp.asarray(len(starts)))
+    x, q, status = minimise_speed(
+        f, starts, starts, scales, rel, max_steps, hessian=False, fresh=True
+    )
+    redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, float(scales[1])))
+    if redo.size:
+        x[redo], q[redo], status[redo] = minimise_speed(
+            f, x[redo], starts[redo], scales, rel, polish_steps, hessian=True, fresh=False
+        )
+    return x, q, status, scales
+
+
+def _slow_data(f, x: np.ndarray, slow: np.ndarray):
+    """Hessian of q [P, n, n] and GhostInfo [P] at the ``slow`` rows (NaN elsewhere)."""
+    p, n = x.shape
+    H = np.full((p, n, n), np.nan)
+    nan = lambda *shape: np.full((p, *shape), np.nan)  # noqa: E731
+    g = GhostInfo(nan(), nan(), nan(), nan(n), nan(n))
+    if slow.any():
+        Hs, gs = _batched(lambda a: slow_point_data(f, a), x[slow])
+        H[slow] = Hs
+        g = jax.tree_util.tree_map(lambda full, part: _put(full, slow, part), g, gs)
+    return H, g
+
+
+def _put(full: np.ndarray, mask: np.ndarray, part: np.ndarray) -> np.ndarray:
+    full[mask] = part
+    return full

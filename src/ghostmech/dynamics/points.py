@@ -16,7 +16,7 @@ import numpy as np
 from ghostmech.dynamics.classify import FIXED_KINDS, classify
 from ghostmech.dynamics.ghost import GhostInfo, dwell_time
 
-__all__ = ["Points", "STATUSES", "assemble", "dedup"]
+__all__ = ["Points", "STATUSES", "assemble", "dedup", "representatives"]
 
 STATUSES = ("converged", "max_steps", "diverged")
 
@@ -26,7 +26,8 @@ class Points:
     """Host-side arrays, P rows: xstar [P, n], qstar [P], J_xstar [P, n, n],
     eigval_J_xstar [P, n] (complex, sorted by decreasing real part), kind [P],
     status [P], n_unstable [P], n_merged [P] (starts that reached the point),
-    eps, dwell [P], u, v [P, n]; xscale, fscale: the scales of the tolerances."""
+    eps, dwell [P], u, v [P, n]; xscale, fscale: the scales of the tolerances;
+    row_of_start [S]: the row each start ended in (every start is accounted for)."""
 
     xstar: np.ndarray
     qstar: np.ndarray
@@ -42,6 +43,7 @@ class Points:
     v: np.ndarray
     xscale: float
     fscale: float
+    row_of_start: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.qstar)
@@ -72,19 +74,41 @@ class Points:
 
 def dedup(x: np.ndarray, q: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """Greedy merge (lowest q first) of points closer than ``tol``: (kept rows, merged counts)."""
+    kept, owner = _merge(x, q, tol)
+    return kept, np.bincount(owner, minlength=len(kept)).astype(int)
+
+
+def _merge(x: np.ndarray, q: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy merge: kept rows and, per input row, the index (into kept) it merged into."""
     order = np.argsort(q, kind="stable")
     kept: list[int] = []
-    counts: list[int] = []
+    owner = np.zeros(len(q), dtype=int)
     for i in order:
         if kept:
             d = np.linalg.norm(x[kept] - x[i], axis=1)
             j = int(np.argmin(d))
             if d[j] <= tol:
-                counts[j] += 1
+                owner[i] = j
                 continue
+        owner[i] = len(kept)
         kept.append(int(i))
-        counts.append(1)
-    return np.array(kept, dtype=int), np.array(counts, dtype=int)
+    return np.array(kept, dtype=int), owner
+
+
+def representatives(
+    x: np.ndarray, q: np.ndarray, status: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows to report: one per distinct converged point (closer than ``tol`` merged),
+    then every non-converged start. Returns (rows [P] start indices, n_merged [P],
+    row_of_start [S]: the reported row each start belongs to)."""
+    conv = np.flatnonzero(status == "converged")
+    rest = np.flatnonzero(status != "converged")
+    kept, owner = _merge(x[conv], q[conv], tol)
+    rows = np.concatenate([conv[kept], rest]).astype(int)
+    row_of_start = np.empty(len(q), dtype=int)
+    row_of_start[conv] = owner
+    row_of_start[rest] = len(kept) + np.arange(len(rest))
+    return rows, np.bincount(row_of_start, minlength=len(rows)).astype(int), row_of_start
 
 
 def assemble(
@@ -97,30 +121,45 @@ def assemble(
     xscale: float,
     fscale: float,
     *,
+    merged: np.ndarray,
+    row_of_start: np.ndarray,
     ftol: float,
-    dedup_tol: float,
     eig_tol: float,
 ) -> Points:
-    """De-duplicate converged points, add spectra, kinds and ghost data (per-start inputs)."""
-    conv = np.flatnonzero(status == "converged")
-    rest = np.flatnonzero(status != "converged")
-    kept, counts = dedup(x[conv], q[conv], dedup_tol * xscale)
-    rows = np.concatenate([conv[kept], rest]).astype(int)
-    x, q, status, J, H = x[rows], q[rows], status[rows], J[rows], H[rows]
-    merged = np.concatenate([counts, np.ones(len(rest), int)])
+    """Spectra, kinds and ghost data of the reported rows (see :func:`representatives`).
+
+    All inputs are per reported row; H and ``g`` need only be valid at converged
+    rows that are not fixed points (NaN elsewhere is fine).
+    """
     n = x.shape[1]
     ok = status == "converged"
-    ev = np.full((len(rows), n), np.nan + 0j)
-    hev = np.full((len(rows), n), np.nan)
+    ev = np.full((len(q), n), np.nan + 0j)
+    hev = np.full((len(q), n), np.nan)
+    is_fixed = np.sqrt(2.0 * np.abs(q)) <= ftol * fscale
     if ok.any():
         e = np.linalg.eigvals(J[ok])
         ev[ok] = np.take_along_axis(e, np.argsort(-e.real, axis=1, kind="stable"), axis=1)
-        hev[ok] = np.linalg.eigvalsh(H[ok])
-    is_fixed = np.sqrt(2.0 * np.abs(q)) <= ftol * fscale
+    slow = ok & ~is_fixed
+    if slow.any():
+        hev[slow] = np.linalg.eigvalsh(H[slow])
     kind, n_unstable = classify(is_fixed, ok, ev, hev, eig_tol)
     ghost = (kind == "ghost")[:, None]
-    eps = np.where(ghost[:, 0], g.eps[rows], np.nan)
-    u, v = np.where(ghost, g.u[rows], np.nan), np.where(ghost, g.v[rows], np.nan)
+    eps = np.where(ghost[:, 0], g.eps, np.nan)
+    u, v = np.where(ghost, g.u, np.nan), np.where(ghost, g.v, np.nan)
     return Points(
-        x, q, J, ev, kind, status, n_unstable, merged, eps, dwell_time(eps), u, v, xscale, fscale
+        x,
+        q,
+        J,
+        ev,
+        kind,
+        status,
+        n_unstable,
+        merged,
+        eps,
+        dwell_time(eps),
+        u,
+        v,
+        xscale,
+        fscale,
+        row_of_start,
     )
