@@ -42,7 +42,7 @@ from ghostmech.networks import run_batch
 from ghostmech.runs.grid import rank_label
 from ghostmech.runs.run import make_task
 from ghostmech.runs.store import Run
-from ghostmech.training.detect import Detection, detect
+from ghostmech.training.detect import Detection, detect, true_runs
 
 __all__ = [
     "PointAnalysis",
@@ -255,11 +255,6 @@ def _nan_to_none(obj):
     return obj
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
 def learning_events(learning: Detection) -> list[dict[str, Any]]:
     """Plateau onsets/offsets, loss jumps and no-learning zones as ``{epoch, kind, detail}``."""
     ev: list[dict[str, Any]] = []
@@ -269,7 +264,7 @@ def learning_events(learning: Detection) -> list[dict[str, Any]]:
         if b < last:
             ev.append({"epoch": int(b), "kind": "plateau_offset", "detail": {"since": int(a)}})
     ev += [{"epoch": int(j), "kind": "loss_jump", "detail": {}} for j in learning.jumps]
-    for a, b in _runs(np.asarray(learning.no_learning)):
+    for a, b in true_runs(np.asarray(learning.no_learning)):
         ev.append({"epoch": a, "kind": "no_learning", "detail": {"until": b}})
     if learning.trapped_from >= 0:
         ev.append({"epoch": int(learning.trapped_from), "kind": "trapped_from", "detail": {}})

@@ -26,10 +26,10 @@ import numpy as np
 
 from ghostmech._checks import check_positive, check_positive_int
 
-__all__ = ["Detection", "detect", "plateaus", "jumps", "no_learning"]
+__all__ = ["Detection", "detect", "plateaus", "jumps", "no_learning", "true_runs"]
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+def true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[(start, stop_inclusive)] of the True runs of a 1-D bool array."""
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
@@ -54,7 +54,7 @@ def plateaus(
     d = _change(loss, check_positive_int("window", window))
     s = _scale(loss)
     flat = (np.abs(d) <= check_positive("flat_tol", flat_tol) * s) & (loss[: d.size] > floor * s)
-    runs = _runs(flat)
+    runs = true_runs(flat)
     return [(a, b + window) for a, b in runs if b + window - a + 1 >= min_length]
 
 
@@ -64,7 +64,7 @@ def jumps(loss, *, window: int = 50, drop_tol: float = 0.2) -> np.ndarray:
     d = _change(loss, check_positive_int("window", window))
     steep = d >= check_positive("drop_tol", drop_tol) * _scale(loss)
     step = np.nan_to_num(loss[:-1] - loss[1:], nan=-np.inf)
-    out = [a + int(np.argmax(step[a : b + window])) for a, b in _runs(steep)]
+    out = [a + int(np.argmax(step[a : b + window])) for a, b in true_runs(steep)]
     return np.asarray(sorted(set(out)), dtype=int)
 
 
@@ -83,7 +83,7 @@ def no_learning(
         )
     check_positive("grad_tol", grad_tol)
     flags = (grad_norm < grad_tol) & (loss > check_positive("high", high) * loss[0])
-    runs = _runs(flags)
+    runs = true_runs(flags)
     trapped = runs[-1][0] if runs and runs[-1][1] == loss.size - 1 else -1
     return flags, trapped
 
