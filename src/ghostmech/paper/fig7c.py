@@ -2,7 +2,7 @@
 
 Setting (SPEC §5, 7C–D): N = 100, W Xavier-uniform, b ~ U(−1, 1), r₀ = 0,
 no noise, one trial per type, DCD 30/80/50 ms, SGD, lr = logspace(−3, 1, 20),
-20 seeds, 20,000 epochs. Quick: N = 32, lr = logspace(−2, 1, 7), 3 seeds, 500
+20 seeds, 20,000 epochs. Quick: N = 100, lr = logspace(−2, 1, 7), 3 seeds, 500
 epochs. Definitions (learned, trapped, saturation) are those of
 :mod:`ghostmech.paper.fig7a`; for the tanh readout a trapped network outputs
 ±1 with confidence (φ′ = 1 − z² ≈ 0) while its rates stay unsaturated.
