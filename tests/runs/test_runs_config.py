@@ -41,6 +41,8 @@ BAD = [
     (["grid.seed=[1, 1]"], ["grid.seed", "repeat"]),
     (["grid.rank=[1, 20]"], ["grid.rank", "20", "n=8"]),
     (["grid.speed=[1]"], ["grid.speed", "unknown key", "noise_std"]),
+    (["scalar=1"], ["scalar: unknown key"]),  # a key named like a pydantic union tag (fuzz)
+    (["grid.list=[1]"], ["grid.list: unknown key"]),
     (["checkpoints.every=2", "checkpoints.log=3"], ["checkpoints", "at most one"]),
     (["checkpoints.epochs=[0, 11]"], ["checkpoints.epochs", "training.epochs=10"]),
     (["interventions=[{epoch=3, kind='set_value', path='readout.beta', value='b2'}]"],

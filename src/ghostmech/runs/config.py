@@ -110,7 +110,13 @@ class ExperimentConfig(Strict):
 def _format(err: ValidationError, source: str) -> str:
     by_loc: dict[str, list[str]] = {}
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not _is_union_tag(p))
+        parts = list(e["loc"])
+        keep_last = e["type"] == "extra_forbidden"  # the unknown key itself, whatever its name
+        loc = ".".join(
+            str(p)
+            for i, p in enumerate(parts)
+            if not _is_union_tag(p) or (keep_last and i == len(parts) - 1)
+        )
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "value_error" and msg.startswith(("(", "[", ".")):
             loc, msg = f"{loc}{' ' if msg[0] == '(' else ''}{msg}", ""
