@@ -71,7 +71,8 @@ def plot_landscape(
         ax.plot(eps_over_star, values, label=label, **style)
     ax.axvline(1.0, color="0.5", ls=":", lw=0.8)
     ax.set(xlabel="ε / ε*", ylabel="L / T", title="loss landscape")
-    ax.legend(frameon=False)
+    # lower left: inside the shaded zone, below every curve's plateau (no overlap)
+    ax.legend(frameon=True, framealpha=0.9, edgecolor="none", loc="lower left", fontsize=7)
     return fig
 
 
