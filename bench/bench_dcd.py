@@ -4,10 +4,14 @@ N = 100, 1000 trials per epoch (500 per cue), timing 10/50/50 ms at Δt = 5 ms
 (2/10/10 steps), read before the update, tanh readout (Eq. 38), MSE, SGD lr
 1e-2, no noise. Peers (threads pinned to 1): torch eager (trials batched,
 Python loop over time, ``loss.backward()``, ``optimizer.step()``), the same loop
-hand-written in JAX, and `ghostmech.training.fit` (σ = 0: no noise is drawn).
-Also `fit` with the Fig. 5 noise σ = 0.01 (per-trial threefry normals every
-epoch; no torch peer draws them) and `sweep` over a few networks, backend
-"loop" vs "vmap".
+hand-written in JAX, and `ghostmech.training.fit` (σ = 0: no noise is drawn),
+with its default ``dedupe_trials=True`` (the 1000 trials are 2 distinct ones:
+each is run once, weighted by its multiplicity, same loss and gradient up to
+rounding; `ghostmech.training.distinct_trials`) and with ``dedupe_trials=False``
+(every trial run, the arithmetic of the peers). Also `fit` with the Fig. 5
+noise σ = 0.01 (per-trial threefry normals every epoch: trials differ, no
+compression possible; no torch peer draws them) and `sweep` over a few
+networks, backend "loop" vs "vmap" (σ = 0: compressed too).
 
 Run: ``python -m bench.bench_dcd [--json out.json]`` (small defaults, ~1-2 min).
 """
@@ -85,12 +89,17 @@ def measure(args) -> dict:
     ju, jy = jnp.asarray(u), jnp.asarray(y)
     record("jax_handwritten", lambda: handwritten_jax(jp, ju, jy, e).block_until_ready(), 1, e)
     key = jax.random.key(1)
-    record(
-        "ghostmech_fit",
-        lambda: fit(net, task, lr=LR, epochs=e, key=key, batch=data, chunk=e).status,
-        1,
-        e,
-    )
+    for name, dedupe in (("ghostmech_fit", True), ("ghostmech_fit_no_dedupe", False)):
+        record(
+            name,
+            lambda d=dedupe: (
+                fit(
+                    net, task, lr=LR, epochs=e, key=key, batch=data, chunk=e, dedupe_trials=d
+                ).status
+            ),
+            1,
+            e,
+        )
     noisy = eqx.tree_at(lambda n: n.noise_std, net, jnp.asarray(0.01, jnp.float32))
     record(
         "ghostmech_fit_noise0.01",
@@ -113,10 +122,16 @@ def measure(args) -> dict:
         )
     torch_loss = torch_peers.eager_dcd(arrays, u, y, lr=LR, epochs=e)
     res = fit(net, task, lr=LR, epochs=e, key=key, batch=data, chunk=e)
+    full = fit(net, task, lr=LR, epochs=e, key=key, batch=data, chunk=e, dedupe_trials=False)
     agree = {
         "epochs": e,
         "torch_final_loss": torch_loss,
         "ghostmech_final_loss": float(res.metrics["loss"][-1]),
+        "ghostmech_no_dedupe_final_loss": float(full.metrics["loss"][-1]),
+        "dedupe_vs_full_max_rel_diff": {
+            k: float(np.max(np.abs(res.metrics[k] - full.metrics[k]) / np.abs(full.metrics[k])))
+            for k in ("loss", "grad_norm")
+        },
         "jax_handwritten_final_loss": float(handwritten_jax(jp, ju, jy, e)[-1]),
     }
     return rows, agree
@@ -145,10 +160,13 @@ def main(argv=None):
     rows, agree = measure(args)
     fitr = rows["ghostmech_fit"]["net_epochs_per_s"]
     torch_rate = rows["torch_eager"]["net_epochs_per_s"]
+    rate = {k: v["net_epochs_per_s"] for k, v in rows.items()}
     ratios = {"ghostmech_fit / torch_eager": fitr / torch_rate}
-    ratios["jax_handwritten / torch_eager"] = (
-        rows["jax_handwritten"]["net_epochs_per_s"] / torch_rate
-    )
+    ratios["ghostmech_fit_no_dedupe / torch_eager"] = rate["ghostmech_fit_no_dedupe"] / torch_rate
+    ratios["ghostmech_fit / ghostmech_fit_no_dedupe"] = fitr / rate["ghostmech_fit_no_dedupe"]
+    ratios["ghostmech_fit / jax_handwritten"] = fitr / rate["jax_handwritten"]
+    ratios["ghostmech_fit_noise0.01 / torch_eager"] = rate["ghostmech_fit_noise0.01"] / torch_rate
+    ratios["jax_handwritten / torch_eager"] = rate["jax_handwritten"] / torch_rate
     k = args.nets
     ratios[f"sweep vmap / loop ({k} nets)"] = (
         rows[f"sweep_vmap_{k}nets"]["net_epochs_per_s"]

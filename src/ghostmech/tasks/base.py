@@ -6,7 +6,7 @@ trial from one row of cue values (`_trial`); this base class turns that into
 
 * `all_trials()`        every trial type once, in the fixed order;
 * `repeat_trials(n)`    every trial type ``n`` times (type-major: t0 x n, t1 x n, ...);
-* `sample(key=, batch=)` trial types drawn uniformly at random;
+* `sample(key=, batch=)` trial types drawn uniformly at random (`sample_types`);
 * `accuracy(z, batch)`  per-step agreement, mask-weighted (SPEC §3);
 * `loss(z, batch)`      the task's loss (``loss_kind``, SPEC §3).
 
@@ -25,7 +25,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ghostmech._checks import check_positive
 
@@ -38,7 +38,9 @@ class TaskBatch(eqx.Module):
     """Inputs, targets and loss mask of a batch of trials, shaped ``[time, batch, channels]``.
 
     ``mask`` is 1 where a step counts in the loss and in the accuracy (every
-    step for the paper's tasks).
+    step for the paper's tasks). It is a weight: a trial whose mask is w·1
+    counts as w copies of itself (``Task.mask_weights``; the batches of
+    `ghostmech.training.distinct_trials` hold multiplicities there).
     """
 
     inputs: Float[Array, "time batch n_in"]
@@ -93,6 +95,9 @@ class Task(eqx.Module):
     n_in: ClassVar[int] = 1
     n_out: ClassVar[int] = 1
     windows: ClassVar[tuple[str, ...]]  # names of the timing fields, in timeline order
+    # `loss` and `accuracy` are linear in `mask`, normalised by Σ mask or by the number
+    # of trials: scaling a trial's mask by w counts it w times (set False otherwise)
+    mask_weights: ClassVar[bool] = True
 
     @property
     def n_steps(self) -> int:
@@ -143,12 +148,15 @@ class Task(eqx.Module):
         n = check_steps("n_per_type", n_per_type)
         return self._table(np.repeat(self.trial_types(), n, axis=0))
 
+    def sample_types(self, *, key: PRNGKeyArray, batch: int) -> Int[Array, " batch"]:
+        """Indices (rows of `trial_types`) of the ``batch`` trials `sample` draws with ``key``."""
+        b = check_steps("batch", batch)
+        return jax.random.randint(key, (b,), 0, self.n_types)
+
     def sample(self, *, key: PRNGKeyArray, batch: int) -> TaskBatch:
         """``batch`` trials whose types are drawn uniformly (independently) with ``key``."""
-        b = check_steps("batch", batch)
-        table = self.all_trials()
-        idx = jax.random.randint(key, (b,), 0, table.inputs.shape[1])
-        return jax.tree_util.tree_map(lambda x: jnp.take(x, idx, axis=1), table)
+        idx = self.sample_types(key=key, batch=batch)
+        return jax.tree_util.tree_map(lambda x: jnp.take(x, idx, axis=1), self.all_trials())
 
     def accuracy(self, z: Float[Array, "time batch n_out"], batch: TaskBatch) -> Float[Array, ""]:
         """Mask-weighted fraction of (step, trial, channel) where `decide(z)` equals the target."""

@@ -15,6 +15,7 @@ import numpy as np
 from jaxtyping import PRNGKeyArray
 
 from ghostmech._checks import check_int_in_range, check_one_of, check_positive_int
+from ghostmech.training import distinct_trials
 from ghostmech.training.checkpoints import checkpoint_epochs
 from ghostmech.training.interventions import Intervention
 from ghostmech.training.state import OPTIMIZERS, TrainState, init_state
@@ -47,8 +48,18 @@ class FitResult:
     record_every: int = 1
 
 
-def resolve_batch(task: Any, batch: Any) -> Any:
-    """``"all"`` -> ``task.all_trials()``; an int n -> sample n trials per epoch; a TaskBatch as is."""
+def resolve_batch(task: Any, batch: Any, dedupe_trials: bool = True) -> Any:
+    """``"all"`` -> ``task.all_trials()``; an int n -> sample n trials per epoch; a TaskBatch as is.
+
+    ``dedupe_trials=True``: wrapped by `distinct_trials.resolve` so that, when no
+    noise is drawn, identical trials are computed once (same results up to rounding).
+    """
+    if not isinstance(dedupe_trials, bool | np.bool_):
+        raise ValueError(f"`dedupe_trials` (={dedupe_trials!r}) must be True or False")
+    return distinct_trials.resolve(task, _plain_batch(task, batch), bool(dedupe_trials))
+
+
+def _plain_batch(task: Any, batch: Any) -> Any:
     if isinstance(batch, str):
         if batch != "all":
             raise ValueError(f"`batch` (={batch!r}) must be 'all', an int or a TaskBatch")
@@ -124,6 +135,7 @@ def fit(
     interventions: Sequence[Intervention] = (),
     chunk: int = 1000,
     record_every: int = 1,
+    dedupe_trials: bool = True,
     **hyper: Any,
 ) -> FitResult:
     """Train ``net`` on ``task`` for ``epochs`` updates of ``optimizer`` at learning rate ``lr``.
@@ -133,13 +145,17 @@ def fit(
     ``task.repeat_trials(n)``). ``checkpoints``: see `checkpoint_epochs`.
     ``record_every = k``: keep the metrics of epochs 0, k, 2k, ... only
     (subsampled; ``metrics[...]`` has ``ceil(epochs / k)`` entries).
+    ``dedupe_trials`` (default True): while no noise is drawn (σ = 0), run
+    each distinct trial of the batch once, weighted by its multiplicity
+    (`ghostmech.training.distinct_trials`; exact up to float rounding: e.g. the
+    1000 trials of a DCD batch are 2 computations); False runs every trial.
     ``hyper``: the optimiser's other hyper-parameters (``momentum``, ``b1``...).
     """
     check_one_of("optimizer", optimizer, OPTIMIZERS)
     epochs, ckpts = check_schedule(epochs, checkpoints, interventions)
     chunk = min(check_positive_int("chunk", chunk), epochs)
     every = check_positive_int("record_every", record_every)
-    data = resolve_batch(task, batch)
+    data = resolve_batch(task, batch, dedupe_trials)
     state = init_state(net, optimizer=optimizer, lr=lr, key=key, **hyper)
     state, metrics, saved = drive(
         state,

@@ -11,7 +11,9 @@ The network runs ONE trial (``net(inputs[time, n_in], key=) -> (rates, z)``);
   at ±0.33), mask-weighted.
 
 The task owns its loss (``task.loss``); `da_loss` and `mse_loss` restate the
-two formulas so callers without a task object can use them.
+two formulas so callers without a task object can use them. Both are linear in
+the mask, so a mask holding trial weights (`ghostmech.training.distinct_trials`:
+each distinct trial once, mask × multiplicity) gives the full batch's value.
 """
 
 from __future__ import annotations

@@ -22,6 +22,11 @@ the readout inside the time step (`ghostmech.training.losses.forward`; same
 maths, float32 rounding may differ). With σ ≠ 0 the program is the one of
 before: same keys, same draws, bitwise the same numbers. Under jit / vmap
 (σ traced) ``noisy`` defaults to True.
+Identical trials. A batch resolved by `ghostmech.training.distinct_trials.resolve`
+(`fit`'s ``dedupe_trials=True``) runs, when ``noisy`` is False, only its
+distinct trials, each weighted by its multiplicity through the mask: same
+loss, accuracy and gradient up to float rounding (e.g. DCD with 1000 trials
+runs 2). When noisy, the original batch (same draws, bitwise as before).
 ``record_every = k`` keeps the metrics of epochs e ≡ 0 (mod k) only
 (subsampled, not averaged), counted from epoch 0 of training, so chunking
 still never changes them.
@@ -39,6 +44,7 @@ import optax
 from jaxtyping import Array, Float, Int
 
 from ghostmech._checks import check_positive_int
+from ghostmech.training.distinct_trials import SampledTypes, select
 from ghostmech.training.losses import loss_and_metrics
 from ghostmech.training.state import TrainState, make_optimizer
 
@@ -75,21 +81,26 @@ def recorded_slots(start: int, n_epochs: int, record_every: int) -> tuple[int, i
     return offset, max(0, -(-(n_epochs - offset) // record_every))
 
 
-def _epoch_batch(state: TrainState, task: Any, batch: Any):
+def _epoch_batch(state: TrainState, task: Any, batch: Any, noisy: bool):
     k_batch, k_noise = jax.random.split(jax.random.fold_in(state.key, state.epoch))
+    batch = select(batch, noisy)
     if isinstance(batch, int):
         return task.sample(key=k_batch, batch=batch), k_noise
+    if isinstance(batch, SampledTypes):
+        return batch.draw(task, k_batch), k_noise
     return batch, k_noise
 
 
 def train_step(
     state: TrainState, task: Any, batch: Any, *, noisy: bool = True
 ) -> tuple[TrainState, dict[str, Array]]:
-    """One update of one network. ``batch``: a fixed `TaskBatch` or an int (sample that many).
+    """One update of one network. ``batch``: a fixed `TaskBatch`, an int (sample that many)
+    or its `distinct_trials.resolve` form (`Deduped`, `SampledTypes`).
 
-    ``noisy=False`` (static) skips the noise draw: exact only when σ = 0 (see `has_noise`).
+    ``noisy=False`` (static) skips the noise draw: exact only when σ = 0 (see `has_noise`);
+    a resolved batch then runs its distinct trials only (`distinct_trials.select`).
     """
-    data, k_noise = _epoch_batch(state, task, batch)
+    data, k_noise = _epoch_batch(state, task, batch, noisy)
     k_noise = k_noise if noisy else None
 
     def objective(params):
@@ -190,4 +201,5 @@ def train_chunk(
     n = n_epochs if n_active is None else n_active
     active = jnp.asarray(n, jnp.int32)
     noisy = has_noise(state) if noisy is None else bool(noisy)
+    batch = select(batch, noisy)  # noisy: the batch (and program) of before, bitwise
     return _run_chunk_jit(state, task, batch, n_epochs, active, noisy, k)

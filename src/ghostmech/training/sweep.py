@@ -336,6 +336,7 @@ def sweep(
     chunk: int = 1000,
     processes: int = 1,
     record_every: int = 1,
+    dedupe_trials: bool = True,
     **hyper: Any,
 ) -> SweepResult:
     """Train every network of the grid ``lrs × seeds × axes`` for ``epochs`` epochs.
@@ -344,6 +345,7 @@ def sweep(
     (``record_every = k``: metrics of epochs 0, k, 2k, ... only, subsampled).
     ``backend``: see the module docstring (``"auto"``: the rank-one DA kernel
     where it computes the same training, else ``"vmap"``).
+    ``dedupe_trials``: as in `fit` (identical trials run once while σ = 0).
     ``processes > 1`` splits the grid into that many parts, each trained by the
     backend in its own (spawned) process; ``build`` must then be picklable.
     Returns a `SweepResult` whose arrays are shaped ``[lr, seed, *axes, ...]``.
@@ -361,7 +363,7 @@ def sweep(
         "interventions": tuple(interventions),
         "record_every": check_positive_int("record_every", record_every),
     }
-    data = resolve_batch(task, batch)
+    data = resolve_batch(task, batch, dedupe_trials)
     args = (
         backend,
         build,
