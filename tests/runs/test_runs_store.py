@@ -232,3 +232,31 @@ def test_rank_parts_are_stored_along_rank_and_resume(tmp_path):
     assert resumed.metrics["loss"].dims == ("rank", "lr", "seed", "epoch")
     assert list(resumed.metrics["rank"].values) == [1, 2]
     assert resumed.checkpoint(20, rank=2, lr=0.1, seed=0).m.shape == (8, 2)
+
+
+def test_identical_trials_run_once_and_the_stored_loss_is_the_full_batch_loss(tmp_path):
+    """DCD, 4 copies of each trial type, σ = 0: the executors train on the 2 distinct
+    trials (weighted), and every stored loss equals the full batch's, computed here."""
+    from ghostmech.runs.run import training_batch
+    from ghostmech.training.distinct_trials import Deduped
+
+    cfg = tiny(
+        "task={name='dcd', timings={input=1, delay=3, response=3}, batch={repeat=4}}",
+        "network.preset='fig7_dcd'",
+        "training.epochs=6",
+        "training.chunk=3",
+        "grid.lr=[0.5]",
+        "grid.seed=1",
+        "checkpoints.every=3",
+    )
+    task = make_task(cfg)
+    assert isinstance(training_batch(cfg, task), Deduped)
+    run = run_experiment(cfg, tmp_path / "dcd")
+    full = resolve_batch(cfg, task)
+    assert full.n_trials == 8
+    loss = run.metrics["loss"].load()
+    for epoch in (0, 3):
+        net = run.checkpoint(epoch, lr=0.5, seed=0)
+        want = float(_loss(net, full, task))
+        assert loss.sel(lr=0.5, seed=0, epoch=epoch).item() == pytest.approx(want, rel=1e-5)
+    assert loss.sel(epoch=5).item() != loss.sel(epoch=0).item()  # it trained

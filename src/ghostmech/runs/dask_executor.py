@@ -78,7 +78,7 @@ def train_block(
         return done | {"skipped": True}
     t0, tr, grid = time.perf_counter(), config.training, resolve_grid(config)
     task = R.make_task(config)
-    batch = R.resolve_batch(config, task)
+    batch = R.training_batch(config, task)
     idx, n = partition.padded(block), block.indices.size
     states = R.initial_states(config, grid, block.part, idx)
     folder = P.block_dir(out, block)

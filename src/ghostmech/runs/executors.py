@@ -33,6 +33,7 @@ import numpy as np
 
 from ghostmech.training import Intervention, TrainState, run_chunk, train_chunk
 from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.training.step import has_noise
 
 __all__ = ["Executor", "VmapExecutor", "LoopExecutor", "KernelExecutor", "EXECUTORS"]
 
@@ -48,7 +49,7 @@ class Executor(Protocol):
 
 
 _vrun = eqx.filter_jit(
-    eqx.filter_vmap(run_chunk, in_axes=(eqx.if_array(0), None, None, None, None))
+    eqx.filter_vmap(run_chunk, in_axes=(eqx.if_array(0), None, None, None, None, None))
 )
 
 
@@ -60,7 +61,10 @@ class VmapExecutor:
     """The whole grid as one vmapped, jitted program."""
 
     def run(self, states, task, batch, slots, n_active):
-        states, metrics = _vrun(states, task, batch, slots, jnp.asarray(n_active, jnp.int32))
+        # `has_noise` of the concrete grid, as `training.sweep`: σ = 0 everywhere -> no draw,
+        # and a `distinct_trials` batch runs its distinct trials only
+        n = jnp.asarray(n_active, jnp.int32)
+        states, metrics = _vrun(states, task, batch, slots, n, has_noise(states))
         return states, {k: np.asarray(v) for k, v in metrics.items()}
 
     def apply(self, states, intervention, axes):

@@ -40,6 +40,7 @@ from ghostmech.training import (
     SetValue,
     Unfreeze,
     checkpoint_epochs,
+    distinct_trials,
     init_state,
 )
 from ghostmech.training.kernels import applies as kernel_applies
@@ -62,6 +63,12 @@ def resolve_batch(config: ExperimentConfig, task: Any) -> Any:
     if b == "all":
         return task.all_trials()
     return task.repeat_trials(b.repeat) if hasattr(b, "repeat") else b.sample
+
+
+def training_batch(config: ExperimentConfig, task: Any) -> Any:
+    """`resolve_batch` as the executors take it: identical trials run once while σ = 0
+    (`ghostmech.training.distinct_trials`, as `fit` / `sweep` do by default)."""
+    return distinct_trials.resolve(task, resolve_batch(config, task))
 
 
 def build_network(config: ExperimentConfig, part: Any, *, key: Any, **axes: Any) -> Any:
@@ -287,7 +294,7 @@ def _run_part(out, config, grid, index, part, counter, total, progress, on_chunk
     if store.read_progress(out)["parts"].get(label) == tr.epochs:
         return
     task = make_task(config)
-    batch = resolve_batch(config, task)
+    batch = training_batch(config, task)
     states = initial_states(config, grid, part)
     state_file = store.part_dir(out / "state", part).with_suffix(".npz")
     state_file.parent.mkdir(parents=True, exist_ok=True)
