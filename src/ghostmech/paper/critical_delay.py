@@ -146,6 +146,8 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
             label="canonical T⁻⁴",
         )
     axes[1].set(xlabel="delay T (steps)", ylabel="critical lr η_c")
+    axes[1].set_xticks(list(size.delays), labels=[str(T) for T in size.delays])
+    axes[1].minorticks_off()
     axes[1].legend(frameon=False)
     for ax, letter in zip(axes, "AB", strict=True):
         label_panel(ax, letter)
