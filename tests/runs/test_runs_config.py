@@ -49,6 +49,7 @@ BAD = [
      ["interventions[0].value", "b2", "grid axis"]),
     (["interventions=[{epoch=3, kind='freeze'}]"], ["interventions.0", "paths"]),
     (["output.memory_limit_gb=-1"], ["output.memory_limit_gb", "greater than 0"]),
+    (["training.clip_norm=0"], ["training.clip_norm", "greater than 0"]),
 ]  # fmt: skip
 
 

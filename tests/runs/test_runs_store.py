@@ -128,6 +128,8 @@ def test_kernel_backend_agrees_with_the_generic_program(fresh, tmp_path):
 def test_kernel_is_refused_where_it_does_not_apply(tmp_path):
     with pytest.raises(ValueError, match=r"training.backend \(='kernel'\)"):
         run_experiment(tiny("training.backend='kernel'", "training.optimizer='adam'"), tmp_path)
+    with pytest.raises(ValueError, match=r"without clip_norm"):
+        run_experiment(tiny("training.backend='kernel'", "training.clip_norm=1.0"), tmp_path)
 
 
 def test_resume_after_interruption_is_bit_identical(fresh, tmp_path):
@@ -260,3 +262,16 @@ def test_identical_trials_run_once_and_the_stored_loss_is_the_full_batch_loss(tm
         want = float(_loss(net, full, task))
         assert loss.sel(lr=0.5, seed=0, epoch=epoch).item() == pytest.approx(want, rel=1e-5)
     assert loss.sel(epoch=5).item() != loss.sel(epoch=0).item()  # it trained
+
+
+def test_clip_norm_from_the_config_reaches_the_optimizer(fresh, tmp_path):
+    """training.clip_norm = c: every update moves the parameters by at most lr·c."""
+    run = run_experiment(tiny("training.clip_norm=1e-6"), tmp_path / "clip")
+    for lr in (0.01, 0.1):
+        start, end = run.checkpoint(0, lr=lr, seed=0), run.checkpoint(10, lr=lr, seed=0)
+        step = np.sqrt(sum(float(np.sum((a - b) ** 2)) for a, b in zip(
+            jax.tree.leaves(eqx.filter(end, eqx.is_array)),
+            jax.tree.leaves(eqx.filter(start, eqx.is_array)), strict=True)))  # fmt: skip
+        assert step <= 10 * lr * 1e-6 * 1.001
+        plain = fresh.checkpoint(10, lr=lr, seed=0)
+        assert np.abs(plain.m - start.m).max() > 100 * np.abs(end.m - start.m).max()

@@ -131,10 +131,19 @@ def initial_states(config: ExperimentConfig, grid: Grid, part: Any, indices: Any
     train_keys = jax.vmap(lambda s: jax.random.split(jax.random.key(s))[1])(
         jnp.asarray(pts["seed"])
     )
+    hyper = _hyper(config)
     init = eqx.filter_vmap(
-        lambda net, lr, key: init_state(net, optimizer=config.training.optimizer, lr=lr, key=key)
+        lambda net, lr, key: init_state(
+            net, optimizer=config.training.optimizer, lr=lr, key=key, **hyper
+        )
     )
     return init(_stack(nets), jnp.asarray(pts["lr"], jnp.float32), train_keys)
+
+
+def _hyper(config: ExperimentConfig) -> dict[str, float]:
+    """Optimiser hyper-parameters besides the lr (``training.clip_norm``)."""
+    c = config.training.clip_norm
+    return {} if c is None else {"clip_norm": c}
 
 
 def make_interventions(config: ExperimentConfig) -> list[Any]:
@@ -188,7 +197,8 @@ def choose_backend(config: ExperimentConfig, grid: Grid, part: Any) -> str:
     if backend not in ("auto", "kernel"):
         return backend
     ok = (
-        "beta" not in grid.coords
+        config.training.clip_norm is None
+        and "beta" not in grid.coords
         and "noise_std" not in grid.coords
         and kernel_applies(
             template_network(config, part),
@@ -200,7 +210,8 @@ def choose_backend(config: ExperimentConfig, grid: Grid, part: Any) -> str:
     if backend == "kernel" and not ok:
         raise ValueError(
             "training.backend (='kernel') needs rank-1 networks with the threshold readout on DA, "
-            "SGD, no noise, no interventions and no beta/noise_std grid axis; use 'auto' or 'vmap'"
+            "SGD without clip_norm, no noise, no interventions and no beta/noise_std grid axis; "
+            "use 'auto' or 'vmap'"
         )
     return "kernel" if ok else "vmap"
 
@@ -214,7 +225,13 @@ def _dry_run(config: ExperimentConfig, grid: Grid) -> None:
         choose_backend(config, grid, part)
         net = build_network(config, part, key=jax.random.key(0),
                             **{d: pts[d] for d in ("beta", "noise_std") if d in pts})  # fmt: skip
-        state = init_state(net, optimizer=config.training.optimizer, lr=1.0, key=jax.random.key(0))
+        state = init_state(
+            net,
+            optimizer=config.training.optimizer,
+            lr=1.0,
+            key=jax.random.key(0),
+            **_hyper(config),
+        )
         for iv in make_interventions(config):
             iv.apply(state, axes)
 

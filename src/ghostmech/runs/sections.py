@@ -140,6 +140,7 @@ class TrainingConfig(Strict):
     epochs: PosInt
     chunk: PosInt = 1000
     backend: Literal["auto", "vmap", "loop", "kernel"] = "auto"
+    clip_norm: PosFloat | None = None  # clip the gradient's global norm (any optimizer)
 
 
 def _no_repeats(value: Any) -> Any:

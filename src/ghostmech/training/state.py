@@ -4,6 +4,12 @@ Optimisers are optax transformations wrapped in ``optax.inject_hyperparams``, so
 the learning rate (and momentum, β₁, β₂, ε) live in the optimiser STATE as
 arrays: networks of a grid differ only in data and the grid compiles once.
 
+Gradient-norm clipping (``clip_norm=c``, any optimiser): the gradient g is
+replaced by g·min(1, c/‖g‖) before the optimiser sees it (optax
+``clip_by_global_norm``, the rule of PyTorch's ``clip_grad_norm_``); ``c`` is
+injected too (a grid may vary it). Without ``clip_norm`` the optimiser is the
+plain one (same state, same program as before).
+
 A network is split three ways (``eqx.partition``):
 
 * ``params``  the arrays that are trained (``networks.trainable_filter``: not
@@ -44,13 +50,38 @@ OPTIMIZERS: dict[str, tuple[Any, dict[str, float]]] = {
 }
 
 
-def make_optimizer(name: str, lr: Any = 0.0, **hyper: Any) -> optax.GradientTransformation:
-    """The optax optimiser ``name`` with injectable hyper-parameters (lr is data)."""
+def _clip_sgd(learning_rate: Any, clip_norm: Any, momentum: Any = None):
+    """SGD (with momentum when given) after clipping the gradient's norm at ``clip_norm``."""
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.sgd(learning_rate, momentum))
+
+
+def _clip_adam(learning_rate: Any, clip_norm: Any, b1: Any, b2: Any, eps: Any):
+    """Adam after clipping the gradient's norm at ``clip_norm``."""
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(learning_rate, b1, b2, eps))
+
+
+# explicit signatures: `inject_hyperparams` finds the hyper-parameters by inspection
+_CLIPPED = {optax.sgd: _clip_sgd, optax.adam: _clip_adam}
+
+
+def make_optimizer(
+    name: str, lr: Any = 0.0, *, clip: bool = False, **hyper: Any
+) -> optax.GradientTransformation:
+    """The optax optimiser ``name`` with injectable hyper-parameters (lr is data).
+
+    ``clip=True`` (or a ``clip_norm`` hyper-parameter) clips the gradient's global
+    norm at ``clip_norm`` first.
+    """
     check_one_of("optimizer", name, OPTIMIZERS)
     factory, defaults = OPTIMIZERS[name]
+    clip = clip or "clip_norm" in hyper
+    if clip:
+        factory, defaults = _CLIPPED[factory], {**defaults, "clip_norm": 1.0}
+        if not isinstance(hyper.get("clip_norm", 1.0), jax.core.Tracer):
+            check_positive("clip_norm", hyper.get("clip_norm", 1.0))
     unknown = sorted(set(hyper) - set(defaults))
     if unknown:
-        allowed = ", ".join(repr(k) for k in defaults) or "none"
+        allowed = ", ".join(repr(k) for k in [*defaults, "clip_norm"]) or "none"
         raise ValueError(f"`{unknown[0]}` is not a hyper-parameter of {name!r}; allowed: {allowed}")
     return optax.inject_hyperparams(factory)(learning_rate=lr, **{**defaults, **hyper})
 
@@ -82,6 +113,7 @@ class TrainState(eqx.Module):
     status: Int[Array, ""]
     nan_epoch: Int[Array, ""]
     optimizer: str = eqx.field(static=True)
+    clipped: bool = eqx.field(static=True, default=False)
 
     @property
     def net(self) -> Any:
@@ -98,7 +130,8 @@ def init_state(net: Any, *, optimizer: str, lr: Any, key: PRNGKeyArray, **hyper:
     """Fresh `TrainState` for ``net``: optimiser ``optimizer`` at learning rate ``lr``.
 
     ``lr`` may be a traced array (inside vmap over a grid); a Python number is
-    checked to be positive. ``hyper`` overrides the optimiser's other defaults.
+    checked to be positive. ``hyper`` overrides the optimiser's other defaults;
+    ``clip_norm=c`` adds gradient-norm clipping at c (`make_optimizer`).
     """
     if not isinstance(lr, jax.core.Tracer):
         check_positive("lr", lr)
@@ -118,4 +151,5 @@ def init_state(net: Any, *, optimizer: str, lr: Any, key: PRNGKeyArray, **hyper:
         status=zero,
         nan_epoch=zero - 1,
         optimizer=optimizer,
+        clipped="clip_norm" in hyper,
     )

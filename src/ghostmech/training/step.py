@@ -109,7 +109,7 @@ def train_step(
 
     (loss, aux), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
     grads = jax.tree.map(lambda g, m: g * m, grads, state.mask)
-    updates, opt_state = make_optimizer(state.optimizer).update(
+    updates, opt_state = make_optimizer(state.optimizer, clip=state.clipped).update(
         grads, state.opt_state, state.params
     )
     updates = jax.tree.map(lambda u, m: u * m, updates, state.mask)

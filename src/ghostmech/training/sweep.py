@@ -176,6 +176,8 @@ def _loop_backend(build, task, data, flat, axes, optimizer, hyper, schedule):
 def _kernel_applies(state, task, data, optimizer, interventions) -> bool:
     """`kernels.applies` to the grid: also one β and κ_θ, σ = 0 for all, the full DA batch."""
     net = state.net
+    if state.clipped:  # the kernel runs plain SGD
+        return False
     template = jax.tree.map(lambda x: x[0] if eqx.is_array(x) else x, net)
     if not kernels.applies(template, task, optimizer=optimizer, interventions=interventions):
         return False
