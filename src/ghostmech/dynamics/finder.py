@@ -1,28 +1,30 @@
 """Speed-minimum finder: fixed points, slow points and ghosts of any flow ẋ = f(x).
 
-Minimises q(x) = ½‖f(x)‖² from every start, jitted and vmapped (``vmap`` of a
-``while_loop``: a finished point is masked and stops moving), in two stages:
+Minimises q(x) = ½‖f(x)‖² from every start, jitted and batched, in three stages:
 
-1. damped Gauss-Newton (Levenberg-Marquardt on the residual f, J only):
-   δ = −(JᵀJ + λ h I)⁻¹ Jᵀf, accepted when q decreases. f, J, x and q are
-   float64; JᵀJ and its Cholesky solve are float32 (an inexact Newton step: the
-   float64 residual still decides acceptance and convergence);
-2. only for the starts that step 1 left short of a fixed point (not diverged):
-   damped Newton on ∇q in float64, δ = −(∇²q + λ h I)⁻¹ ∇q, which converges
-   quadratically to fixed points AND to slow points (where JᵀJ is singular).
+1. every start: inexact Newton–Krylov on f (:mod:`._newton`), GMRES solves of
+   J δ = −f with J applied by ``jax.linearize`` (no Jacobian is formed) and a
+   backtracking line search on ‖f‖ that never crosses a ridge of q; float64 state
+   and residual, float32 Krylov basis. A start stops early when the line search fails or ‖f‖ falls by less
+   than √2 in 4 steps in a row (no root nearby: a slow point, ghost or saddle of q);
+2. the starts that stage 1 left short of a fixed point (not diverged):
+   Levenberg–Marquardt on the residual f, δ = −(JᵀJ + λ h I)⁻¹ Jᵀf (J float64,
+   JᵀJ and its Cholesky solve float32), which slides into the minima of q;
+3. the starts still short of a fixed point: damped Newton on ∇q in float64,
+   δ = −(∇²q + λ h I)⁻¹ ∇q, which converges quadratically to fixed points AND to
+   slow points (where JᵀJ is singular). Stages 1 and 2 may take ``max_steps``
+   steps each, stage 3 ``polish_steps``.
 
-Each stage runs ``_CHUNK`` steps per compiled call; between calls the finished
-rows leave the batch (gathered on the host, padded to 16·2^k rows), so late
-starts do not keep the whole batch busy. J, the Hessian of q and ε (an SVD) are
-computed at the end only for the distinct reported points (the Hessian and ε
-only where f ≠ 0).
+Between compiled calls the finished rows leave the batch, so late starts do not
+keep the whole batch busy. J, the Hessian of q and ε (an SVD) are computed at the
+end only for the distinct reported points (the Hessian and ε only where f ≠ 0).
 
 Tolerances are relative: xscale = RMS norm of the starts, fscale = median
 ‖f(start)‖ (each 1 when zero). A point is
 
-* converged  when ‖f‖ ≤ ftol·fscale, or an accepted step with λ < 1 has
-  ‖δ‖ ≤ xtol·xscale, or q has not fallen by a relative 1e-10 in 8 steps (the
-  rounding floor: near a ghost the minimum of q is flat along v);
+* converged  when ‖f‖ ≤ ftol·fscale, or an accepted step with α = 1 (stage 1) or
+  λ < 1 (stages 2, 3) has ‖δ‖ ≤ xtol·xscale, or q has not fallen by a relative
+  1e-10 in 8 steps (the rounding floor: near a ghost the minimum of q is flat along v);
 * diverged   when it leaves the ball ‖x − x₀‖ ≤ diverge·xscale or turns non-finite;
 * max_steps  otherwise.
 
@@ -41,16 +43,22 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ghostmech._checks import check_positive_int
+from ghostmech.dynamics._newton import (
+    QREL,
+    RUNNING,
+    chunk_rows,
+    newton_krylov,
+    on_chunks,
+    q_of,
+    verdict,
+)
 from ghostmech.dynamics.ghost import GhostInfo, ghost_epsilon
 from ghostmech.dynamics.points import STATUSES, Points, assemble, representatives
 from ghostmech.dynamics.speed import check_field, check_starts, check_tol
 
 __all__ = ["find_points", "minimise_speed", "speed_scales"]
 
-_RUNNING = -1
-_CHUNK = 2  # steps per compiled call; then the finished rows leave the batch
-_PATIENCE = 8  # steps without a relative decrease of q > _QREL: at the precision limit
-_QREL = 1e-10
+_CHUNK = 2  # stage 2/3 steps per compiled call; then the finished rows leave the batch
 
 
 def _derivatives(f, x):
@@ -69,70 +77,47 @@ def _derivatives(f, x):
     return fx, J, H
 
 
-def _q(f, x):
-    fx = f(x)
-    return 0.5 * jnp.vdot(fx, fx)
+def _damped_step(f, x, lam, hessian: bool):
+    """δ = −(M + λ h I)⁻¹ Jᵀf, h = tr|M|/n: M = ∇²q (float64, LU) when ``hessian``,
+    else M = JᵀJ (Gauss–Newton; float32 Cholesky, NaN when not numerically PD)."""
+    n = x.shape[0]
+    if hessian:
+        fx, J, M = _derivatives(f, x)
+    else:
+        fx, J = f(x), jax.jacfwd(f)(x)
+        M = J.astype(jnp.float32).T @ J.astype(jnp.float32)
+    h = jnp.maximum(jnp.trace(jnp.abs(M)) / n, jnp.finfo(M.dtype).tiny)
+    A = M + (lam * h).astype(M.dtype) * jnp.eye(n, dtype=M.dtype)
+    rhs = (J.T @ fx).astype(M.dtype)
+    if hessian:
+        return -jnp.linalg.solve(A, rhs)
+    d = jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(A), True), rhs)
+    return -d.astype(x.dtype)
 
 
-def _verdict(x, x0, qx, stuck, small, k, tols, steps: int):
-    """Status after a step: 0 converged, 2 diverged, 1 out of steps, else running."""
-    xscale, fscale, ftol, _, diverge = tols
-    fixed = jnp.sqrt(2.0 * qx) <= ftol * fscale
-    bad = ~jnp.all(jnp.isfinite(x)) | (jnp.linalg.norm(x - x0) > diverge * xscale)
-    done = small | (stuck >= _PATIENCE)
-    out = jnp.where(k >= steps, 1, _RUNNING)
-    return jnp.where(bad, 2, jnp.where(fixed | done, 0, out))
-
-
-def _lm_steps(f, state, x0, tols, model, steps: int, chunk: int, spd: bool):
-    """Up to ``chunk`` damped steps δ = −(M + λ h I)⁻¹ Jᵀf (h = tr|M|/n) from ``state``
-    = (x, q, λ, stuck, k, status), stopping at a verdict; ``model(x)`` = (f, J, M)."""
+def _lm_steps(f, state, x0, tols, steps: int, chunk: int, hessian: bool):
+    """Up to ``chunk`` damped steps (:func:`_damped_step`) from ``state`` =
+    (x, q, λ, stuck, k, status), stopping at a verdict; λ ×0.3 on success, ×10 else."""
     xscale, xtol = tols[0], tols[3]
-    n = x0.shape[0]
 
     def body(carry):
         (x, qx, lam, stuck, k, _), j = carry
-        fx, J, M = model(x)
-        eye = jnp.eye(n, dtype=M.dtype)
-        h = jnp.maximum(jnp.trace(jnp.abs(M)) / n, jnp.finfo(M.dtype).tiny)
-        rhs = (J.T @ fx).astype(M.dtype)
-        A = M + (lam * h).astype(M.dtype) * eye
-        if spd:  # JᵀJ + λhI: Cholesky (NaN when not numerically PD: the step is rejected)
-            d = jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(A), True), rhs)
-        else:
-            d = jnp.linalg.solve(A, rhs)
-        delta = -d.astype(x.dtype)
+        delta = _damped_step(f, x, lam, hessian)
         x_new = x + delta
-        q_new = _q(f, x_new)
+        q_new = q_of(f, x_new)
         ok = jnp.isfinite(q_new) & (q_new <= qx) & jnp.all(jnp.isfinite(x_new))
         small = ok & (lam < 1.0) & (jnp.linalg.norm(delta) <= xtol * xscale)
-        progress = ok & (q_new < qx * (1.0 - _QREL))
+        progress = ok & (q_new < qx * (1.0 - QREL))
         stuck = jnp.where(progress, 0, stuck + 1)
         x, qx = jnp.where(ok, x_new, x), jnp.where(ok, q_new, qx)
         lam = jnp.where(ok, jnp.maximum(lam * 0.3, 1e-15), lam * 10.0)
-        status = _verdict(x, x0, qx, stuck, small, k + 1, tols, steps)
+        status = verdict(x, x0, qx, stuck, small, k + 1, tols, steps)
         return (x, qx, lam, stuck, k + 1, status), j + 1
 
     def cond(carry):
-        return (carry[0][-1] == _RUNNING) & (carry[1] < chunk)
+        return (carry[0][-1] == RUNNING) & (carry[1] < chunk)
 
     return jax.lax.while_loop(cond, body, (state, 0))[0]
-
-
-def _gauss_newton_model(f):
-    """(f, J, JᵀJ): stage 0, J only (no second derivatives)."""
-
-    def model(x):
-        fx, J = f(x), jax.jacfwd(f)(x)
-        J32 = J.astype(jnp.float32)
-        return fx, J, J32.T @ J32
-
-    return model
-
-
-def _newton_model(f):
-    """(f, J, ∇²q): stage 1, the full Hessian of q."""
-    return lambda x: _derivatives(f, x)
 
 
 def _scales(f, starts, n_real):
@@ -153,50 +138,35 @@ def speed_scales(f, starts, n_real):
 
 
 @eqx.filter_jit
-def _start(f, x, x0, scales, rel_tols, fresh: bool):
-    """Loop state (x, q, λ = 1e-3, 0, 0, status) at x [S, n]; status = the verdict
-    at x when ``fresh``, else running."""
-    tols = (*scales, *rel_tols)
-
-    def one(xi, x0i):
-        qi = _q(f, xi)
-        st = _verdict(xi, x0i, qi, 0, False, 0, tols, 1) if fresh else _RUNNING
-        return xi, qi, jnp.asarray(1e-3, xi.dtype), 0, 0, jnp.asarray(st)
-
-    return jax.vmap(one)(x, x0)
-
-
-@eqx.filter_jit
 def _advance(f, state, x0, scales, rel_tols, steps: int, chunk: int, hessian: bool):
-    """``chunk`` more steps of stage 0 (``hessian`` False) or 1 on a batch of states."""
+    """``chunk`` more damped steps on a batch of states."""
     tols = (*scales, *rel_tols)
-    model = (_newton_model if hessian else _gauss_newton_model)(f)
-    one = lambda st, x0i: _lm_steps(f, st, x0i, tols, model, steps, chunk, not hessian)  # noqa: E731
+    one = lambda st, x0i: _lm_steps(f, st, x0i, tols, steps, chunk, hessian)  # noqa: E731
     return jax.vmap(one)(state, x0)
 
 
-def minimise_speed(f, x, x0, scales, rel_tols, steps: int, *, hessian: bool, fresh: bool):
-    """Batched damped minimisation of q from x [S, n] (host arrays; starts x0 [S, n]).
+def minimise_speed(f, x, q, x0, scales, rel_tols, steps: int, *, hessian: bool):
+    """Levenberg–Marquardt on f (``hessian`` False) or damped Newton on ∇q from
+    x [S, n] with q(x) [S] (host arrays; starts x0 [S, n]).
 
-    Stage 0 (``hessian`` False): Levenberg-Marquardt on the residual f, J only;
-    stage 1: damped Newton on ∇q. Runs ``_CHUNK`` steps per compiled call and goes
-    on with only the rows still running (padded to 16·2^k), so the batch shrinks
-    as starts finish. ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
+    Runs ``_CHUNK`` steps per compiled call on chunks of a fixed size and goes on
+    with only the rows still running, in chunks 8× smaller once they fit (two
+    compiled shapes). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
     x [S, n], q [S], status [S] (0 converged, 1 max_steps, 2 diverged).
     """
-    state = _batched(lambda a, b: _start(f, a, b, scales, rel_tols, fresh), x, x0)
-    state = [np.array(a) for a in state]
+    S = len(x)
+    ints = [np.zeros(S, np.int32), np.zeros(S, np.int32), np.full(S, RUNNING, np.int32)]
+    state = [np.array(x), np.array(q), np.full(S, 1e-3), *ints, x0]  # x, q, λ, stuck, k, status
 
     def advance(*a):
-        return _advance(f, a[:-1], a[-1], scales, rel_tols, steps, _CHUNK, hessian)
+        return _advance(f, tuple(a[:-1]), a[-1], scales, rel_tols, steps, _CHUNK, hessian)
 
-    live = np.flatnonzero(state[-1] == _RUNNING)
+    live, rows = np.arange(S), chunk_rows(S)
     while live.size:
-        new = _batched(advance, *(a[live] for a in state), x0[live])
-        for a, b in zip(state, new, strict=True):
-            a[live] = b
-        live = live[new[-1] == _RUNNING]
-    return state[0], state[1], state[-1]
+        small = max(rows // 8, 16)
+        on_chunks(advance, state, live, small if live.size <= small else rows)
+        live = live[state[5][live] == RUNNING]
+    return state[0], state[1], state[5]
 
 
 @eqx.filter_jit
@@ -294,17 +264,16 @@ def _is_fixed(q: np.ndarray, ftol: float, fscale: float) -> np.ndarray:
 
 
 def _stages(f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float):
-    """Stage 0 on every start, then stage 1 on the starts that stopped (not diverged)
-    short of a fixed point, as a smaller batch. Host arrays x, q, status; scales."""
+    """Stage 1 on every start, then stages 2 and 3 on the starts that stopped (not
+    diverged) short of a fixed point, as smaller batches. Host x, q, status; scales."""
     scales = speed_scales(f, jnp.asarray(_pad(starts)), jnp.asarray(len(starts)))
-    x, q, status = minimise_speed(
-        f, starts, starts, scales, rel, max_steps, hessian=False, fresh=True
-    )
-    redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, float(scales[1])))
-    if redo.size:
-        x[redo], q[redo], status[redo] = minimise_speed(
-            f, x[redo], starts[redo], scales, rel, polish_steps, hessian=True, fresh=False
-        )
+    x, q, status = newton_krylov(f, starts, scales, rel, max_steps)
+    for steps, hessian in ((max_steps, False), (polish_steps, True)):
+        redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, float(scales[1])))
+        if redo.size:
+            x[redo], q[redo], status[redo] = minimise_speed(
+                f, x[redo], q[redo], starts[redo], scales, rel, steps, hessian=hessian
+            )
     return x, q, status, scales
 
 
