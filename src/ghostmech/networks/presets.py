@@ -18,7 +18,7 @@ Choices the paper leaves open, made here (override any with ``make_preset(...,
   U(±0.24) at N = 100). With the SPEC W_in the cue's imprint on κ is small, the
   readout settles on z ≡ 0 and the few escapes fall back at a gradient spike: 0 of 16
   seeds end below the plateau in 30,000 epochs of SGD 1e-3, against 6 of 16 with this
-  W_in (bench/results/fig4_section.md).
+  W_in (docs/reproduction.md, "Fig. 4").
 * read: "after" for DA and rank-2 runs, "before" for full-rank DCD/DMTS (SPEC §6).
 * fig8c uses Eq. 40 from the start with c trainable (the "free" phase); the
   experiment then sets c and adds ``"readout.c"`` to the frozen paths

@@ -13,7 +13,7 @@ DEVIATION from SPEC §5: ``FULL`` and ``QUICK`` use the preset
 default for one input) instead of Xavier-uniform (U(±0.24)). With the SPEC
 W_in (``SPEC`` below) the network settles on z ≡ 0 (loss 10/22) and the few
 seeds that escape fall back at a gradient spike: 0 of 16 end below the plateau
-after 30,000 epochs, 6 of 16 with the wider W_in (bench/results/fig4_section.md).
+after 30,000 epochs, 6 of 16 with the wider W_in (docs/reproduction.md, "Fig. 4").
 Every mode trains ``seeds`` networks (one vmapped sweep, seeds s₀, s₀ + 1, ...,
 s₀ drawn from the key) and shows the first that escapes and stays
 (`escape_stats`); the claim reports the escape fraction over all of them.
