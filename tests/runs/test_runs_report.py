@@ -112,3 +112,153 @@ def test_page_loads_in_headless_chromium(files, tmp_path):
     assert body["data-images-total"] == "2" and body["data-images-ok"] == "2"
     errors = [ln for ln in res.stderr.splitlines() if "Uncaught" in ln or "CONSOLE" in ln]
     assert errors == []
+
+
+# --------------------------------------------------------------------------- the run report
+# A run whose outcome per network is planted in its curves: the report must count it.
+
+LRS = (0.01, 0.03, 0.1, 0.3)
+PLANTED = {  # lr index -> outcome of seeds 0..3
+    0: ("plateau", "plateau", "plateau", "learned"),
+    1: ("learned", "learned", "learned", "learned"),
+    2: ("learned", "trapped", "learned", "trapped"),
+    3: ("trapped", "trapped", "trapped", "trapped"),
+}
+
+
+def _curve(outcome: str, epochs: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    e = np.arange(epochs)
+    if outcome == "learned":  # plateau at 0.9999, abrupt drop at a random epoch, then 0.02
+        drop = rng.integers(epochs // 4, epochs // 2)
+        return np.where(e < drop, 0.9999, 0.02), np.where(e < drop, 1e-3, 1e-2)
+    if outcome == "trapped":  # stays at L = 1 with a vanishing gradient (no-learning zone)
+        return np.full(epochs, 0.9999) + 1e-4 * (e > 10), np.where(e > 10, 1e-20, 1e-3)
+    return 0.9999 - 1e-8 * e, np.full(epochs, 1e-3)  # plateau: slow, still learning
+
+
+def _planted_run(overrides=()):
+    import xarray as xr
+
+    from ghostmech.runs import load_config, resolve_config, resolve_grid
+
+    epochs, rng = 400, np.random.default_rng(0)
+    curves = [[_curve(o, epochs, rng) for o in PLANTED[i]] for i in range(len(LRS))]
+    loss = np.array([[c[0] for c in row] for row in curves])
+    grad = np.array([[c[1] for c in row] for row in curves])
+    coords = {"lr": list(LRS), "seed": [0, 1, 2, 3], "epoch": np.arange(epochs)}
+    dims = ("lr", "seed", "epoch")
+    ds = xr.Dataset({"loss": (dims, loss), "grad_norm": (dims, grad)}, coords=coords)
+    sets = [f"grid.lr={list(LRS)}", "grid.seed=4", f"training.epochs={epochs}", *overrides]
+    config = load_config(resolve_config("fig6a_rank1", quick=True), sets)
+
+    class FakeRun:  # what the report reads of a Run
+        metrics = ds
+        grid = resolve_grid(config)
+
+    FakeRun.config = config
+    return FakeRun()
+
+
+def test_wilson_interval_matches_scipy_and_stays_in_unit_interval():
+    from scipy.stats import binomtest
+
+    from ghostmech.runs.outcomes import wilson_interval
+
+    for k, n in [(0, 4), (1, 4), (3, 10), (10, 10), (17, 40)]:
+        lo, hi = wilson_interval(k, n)
+        ref = binomtest(k, n).proportion_ci(method="wilson")
+        np.testing.assert_allclose([lo, hi], [ref.low, ref.high], rtol=1e-12, atol=1e-15)
+        assert 0.0 <= lo <= k / n <= hi <= 1.0
+    with pytest.raises(ValueError, match="`k`"):
+        wilson_interval(5, 4)
+
+
+def test_outcomes_count_the_planted_networks():
+    from ghostmech.runs.outcomes import grid_outcomes
+
+    o = grid_outcomes(_planted_run().metrics)
+    expected = np.array([PLANTED[i] for i in range(len(LRS))])
+    np.testing.assert_array_equal(o.status, expected)
+    np.testing.assert_array_equal(o.count("learned"), [1, 4, 2, 0])
+    np.testing.assert_array_equal(o.count("trapped"), [0, 0, 2, 4])
+    assert o.labels == ["seed=0", "seed=1", "seed=2", "seed=3"]
+    frac, lo, hi = o.fraction("learned")
+    np.testing.assert_allclose(frac, [0.25, 1.0, 0.5, 0.0])
+    assert np.all(lo <= frac) and np.all(frac <= hi) and hi[3] > 0 and lo[1] < 1
+
+
+def test_report_leads_with_outcome_and_names_the_critical_lr(tmp_path):
+    from ghostmech.cli._report_page import run_sections
+
+    sections = run_sections(_planted_run(), tmp_path)
+    assert [s.title for s in sections][:2] == ["Outcome against learning rate", "What ran"]
+    first = "".join(sections[0].blocks)
+    assert first.index("<img") < first.index("<table")
+    # fraction learned: 0.25, 1, 0.5, 0 -> falls below 1/2 between 0.1 and 0.3 (geometric midpoint)
+    assert f"{np.sqrt(0.1 * 0.3):.3g}" in first
+    assert "2/4 = 0.50 [0.15, 0.85]" in first  # Wilson interval of 2 of 4
+
+
+def test_description_reflects_set_overrides():
+    from ghostmech.cli._report_page import describe, overrides
+
+    run = _planted_run(["training.optimizer='adam'"])
+    variant, diff = overrides(run.config)
+    assert variant == "quick"
+    assert "training.optimizer = 'adam' (shipped: 'sgd')" in diff
+    assert "training.epochs = 400 (shipped: 1000)" in diff
+    assert "adam, 4 lrs 0.01…0.3, 4 seeds; 400 epochs" in describe(run.config)
+    from ghostmech.runs import load_config, resolve_config
+
+    shipped = load_config(resolve_config("fig6a_rank1", quick=True))
+    assert overrides(shipped) == ("quick", [])  # negative control: nothing overridden
+
+
+def test_curves_share_one_y_axis_spanning_two_decades():
+    from ghostmech.plotting.training import plot_curve_panels
+
+    e = np.arange(100)
+    fig = plot_curve_panels(e, {"a": np.full((2, 100), 0.9999) - 1e-6 * e, "b": 0.02 + 0 * e})
+    lims = {ax.get_ylim() for ax in fig.axes if ax.get_visible() and ax.has_data()}
+    assert len(lims) == 1
+    lo, hi = lims.pop()
+    assert hi / lo >= 100 and lo <= 0.02 and hi >= 0.9999
+    assert fig.get_figwidth() * 100 >= 600  # report figures: 1000 px at REPORT_DPI
+
+
+def _chromium(page, tmp_path):
+    shot = tmp_path / "shot.png"
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--window-size=1200,2400", "--virtual-time-budget=5000"]  # fmt: skip
+    dom = subprocess.run([*base, "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    subprocess.run([*base, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    return dom, shot
+
+
+@pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)),
+    reason=f"{CHROMIUM} not installed: headless browser check of the report skipped",
+)
+def test_run_report_layout_in_headless_chromium(tmp_path):
+    from ghostmech.cli._report_page import run_sections
+
+    sections = run_sections(_planted_run(), tmp_path)
+    page = write_page(tmp_path / "report.html", "ghostmech run: planted", sections)
+    dom, shot = _chromium(page, tmp_path)
+    tags = _tags(dom.stdout)
+    body = next(a for t, a in tags if t == "body")
+    assert body.get("data-ready") == "1" and body.get("data-errors") == "0"
+    imgs = [a for t, a in tags if t == "img"]
+    assert len(imgs) == 3 and body["data-images-ok"] == "3"
+    for a in imgs:  # large enough to read, as the browser shows them
+        rendered, natural = int(a["data-rendered-width"]), int(a["data-natural-width"])
+        assert rendered >= 600, a["alt"]
+        assert float(a["data-font-px"]) * rendered / natural >= 10.0, a["alt"]
+    heads = [t for t, _ in tags if t in ("h2", "img")]
+    assert heads[:2] == ["h2", "img"]  # the first section opens with the outcome figure
+    errors = [ln for ln in dom.stderr.splitlines() if "Uncaught" in ln or "CONSOLE" in ln]
+    assert errors == []
+    with Image.open(shot) as im:  # the screenshot is the page, not a blank window
+        assert im.size == (1200, 2400)
+        assert np.asarray(im.convert("L")).std() > 10

@@ -1,8 +1,10 @@
 """``ghostmech report RUN_DIR``: one self-contained HTML page for a run; ``ghostmech import
 FILE``: the fixed points, slow points and ghosts of a network trained elsewhere.
 
-The report embeds (as ``data:`` URIs, so it opens offline) the learning curves per
-learning rate (one line per seed), the analysis of ``ghostmech analyze`` (run first
+The report embeds (as ``data:`` URIs, so it opens offline) first the fraction of networks
+learned and trapped against the learning rate, then what ran, the final loss over
+lr × network, the learning curves per learning rate (one line per network, shared
+y-axis; see ``ghostmech.cli._report_page``), the analysis of ``ghostmech analyze`` (run first
 when ``RUN_DIR/analysis`` is missing): events timeline, flows / phase portraits per
 checkpoint, the training video, and the run's config and versions.
 """
@@ -20,22 +22,6 @@ from rich.table import Table
 from ghostmech.cli._app import app, console
 
 __all__ = ["report", "import_network", "build_report"]
-
-
-def _curves_figure(run, rank_index: int | None):
-    from ghostmech.plotting.style import new_figure
-    from ghostmech.plotting.training import plot_curves
-
-    ds = run.metrics if rank_index is None else run.metrics.isel(rank=rank_index)
-    lrs = ds.lr.values
-    cols = min(4, len(lrs))
-    fig, axes = new_figure((len(lrs) + cols - 1) // cols, cols)
-    for ax, lr in zip(axes, lrs, strict=False):
-        loss = ds.loss.sel(lr=lr).values.reshape(-1, ds.sizes["epoch"])
-        plot_curves(ds.epoch.values, {"loss": loss}, ax=ax, title=f"lr = {lr:g}")
-    for ax in axes[len(lrs) :]:
-        ax.set_axis_off()
-    return fig
 
 
 def _analysis_sections(folder: Path) -> list:
@@ -65,10 +51,10 @@ def build_report(run_dir: Path, out: Path | None = None, *, video: bool = True) 
     import jax
 
     import ghostmech
+    from ghostmech.cli._report_page import run_sections
     from ghostmech.cli.analyze import analyze_run
-    from ghostmech.plotting.style import save_figure
     from ghostmech.runs import open_run
-    from ghostmech.runs.report import Section, image, paragraph, preformatted, write_page
+    from ghostmech.runs.report import Section, paragraph, preformatted, write_page
 
     run = open_run(run_dir)
     out = Path(out) if out is not None else Path(run_dir) / "report.html"
@@ -76,16 +62,8 @@ def build_report(run_dir: Path, out: Path | None = None, *, video: bool = True) 
     folders = sorted(p.parent for p in adir.glob("*/timeline.json"))
     if not folders:
         folders = [f for _, f in analyze_run(run_dir, None, adir, video=video, quiet=True)]
-    sections = []
     with tempfile.TemporaryDirectory() as tmp:
-        blocks = []
-        ranks = [None] if run.grid.ranks is None else list(range(len(run.grid.ranks)))
-        for i in ranks:
-            stem = Path(tmp) / f"curves_{i}"
-            save_figure(_curves_figure(run, i), stem, formats=("png",), dpi=90)
-            label = "" if i is None else f"rank {run.grid.ranks[i]}: "
-            blocks.append(image(stem.with_suffix(".png"), f"{label}loss per lr (lines: seeds)"))
-        sections.append(Section("Learning curves", blocks))
+        sections = run_sections(run, Path(tmp))
     for folder in folders:
         sections += _analysis_sections(folder)
     attrs = dict(run.metrics.attrs)

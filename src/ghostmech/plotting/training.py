@@ -17,9 +17,15 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ghostmech.plotting.style import COLORS, new_figure
+from ghostmech.plotting.style import (
+    COLORS,
+    log_range,
+    new_figure,
+    report_figure,
+    report_style,
+)
 
-__all__ = ["plot_curves", "plot_fraction", "plot_band"]
+__all__ = ["plot_curves", "plot_curve_panels", "plot_fraction", "plot_band"]
 
 
 def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
@@ -120,4 +126,31 @@ def plot_band(
     if logy:
         ax.set_yscale("log")
     ax.legend(loc="best", frameon=False, fontsize=6)
+    return fig
+
+
+def plot_curve_panels(
+    epochs, panels: Mapping[str, np.ndarray], *, ncols: int = 4, ylabel: str = "loss"
+) -> Figure:
+    """One panel per entry of ``panels`` (title → ``[runs, epochs]``, one thin line per run),
+    report-sized, every panel on the same log y-axis spanning at least `MIN_DECADES` decades
+    (`log_range`):
+    a loss that moves from 0.9999 to 0.9998 stays a flat line instead of filling a panel
+    that autoscaling would zoom onto it."""
+    titles = list(panels)
+    cols = max(1, min(ncols, len(titles)))
+    rows = (len(titles) + cols - 1) // cols
+    with report_style():
+        fig, axes = report_figure(rows, cols, row_height=2.6 if cols > 1 else 3.2, sharey=True)
+        values = [np.asarray(v, float) for v in panels.values()]
+        for ax, title, y in zip(axes, titles, values, strict=False):
+            plot_curves(epochs, {ylabel: np.atleast_2d(y)}, ax=ax, ylabel=ylabel, title=title)
+        limits = log_range(np.concatenate([v.ravel() for v in values] or [[]]))
+        if limits is not None:
+            axes[0].set_ylim(*limits)
+        for ax in axes[len(titles) :]:
+            ax.set_axis_off()
+        for i, ax in enumerate(axes[: len(titles)]):
+            if i % cols:
+                ax.set_ylabel("")
     return fig

@@ -51,15 +51,22 @@ td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}th{background:#f4
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 """
 
-# Counts decoded images once everything (inlined data included) has loaded.
+# Once everything (inlined data included) has loaded: counts decoded images, records each
+# image's natural and rendered width, and counts script errors, as data-* attributes.
 _JS = """
+var ghostmechErrors = 0;
+window.addEventListener('error', function () { ghostmechErrors++; });
 window.addEventListener('load', function () {
   var imgs = document.getElementsByTagName('img'), ok = 0;
   for (var i = 0; i < imgs.length; i++) {
-    if (imgs[i].complete && imgs[i].naturalWidth > 0) { ok++; imgs[i].dataset.loaded = '1'; }
+    var im = imgs[i];
+    if (im.complete && im.naturalWidth > 0) { ok++; im.dataset.loaded = '1'; }
+    im.dataset.naturalWidth = String(im.naturalWidth);
+    im.dataset.renderedWidth = String(Math.round(im.getBoundingClientRect().width));
   }
   document.body.dataset.imagesTotal = String(imgs.length);
   document.body.dataset.imagesOk = String(ok);
+  document.body.dataset.errors = String(ghostmechErrors);
   document.body.dataset.ready = '1';
 });
 """
@@ -85,12 +92,18 @@ def _mime(path: Path) -> str:
     return MIME[suffix]
 
 
-def image(path: str | Path, caption: str = "", *, width: int | None = None) -> str:
-    """A ``<figure>`` with the file (PNG, GIF, JPEG, SVG or MP4 video) inlined."""
+def image(
+    path: str | Path, caption: str = "", *, width: int | None = None, font_px: float | None = None
+) -> str:
+    """A ``<figure>`` with the file (PNG, GIF, JPEG, SVG or MP4 video) inlined; ``font_px``:
+    the smallest text in the image, in image pixels (``data-font-px``, checked by the tests
+    against the size the browser shows it at)."""
     path = Path(path)
     mime = _mime(path)
     src = data_uri(path.read_bytes(), mime)
     style = f' style="max-width:{int(width)}px"' if width else ""
+    if font_px is not None:
+        style += f' data-font-px="{float(font_px):.2f}"'
     alt = _html.escape(caption or path.name, quote=True)
     if mime.startswith("video/"):
         body = f'<video controls loop muted src="{src}"{style}></video>'
