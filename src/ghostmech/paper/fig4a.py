@@ -44,13 +44,14 @@ from pathlib import Path
 import equinox as eqx
 import jax
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from scipy.ndimage import median_filter
 
 from ghostmech.dynamics import Flow2D, Tracking, detect_events, flow_2d, from_network
 from ghostmech.networks import PRESETS, latent_trajectory, make_preset
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
-from ghostmech.plotting.dynamics import plot_phase_portrait, plot_timeline
-from ghostmech.plotting.style import label_panel, new_figure, save_figure
+from ghostmech.plotting.dynamics import KIND_STYLE, plot_phase_portrait, plot_timeline
+from ghostmech.plotting.style import COLORS, label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.plotting.video import training_video
 from ghostmech.tasks import make_task
@@ -323,6 +324,39 @@ def jump_claims(
     return [claim], found
 
 
+def _visible_kinds(ax, points) -> list[str]:
+    """Kinds of the converged points that lie inside the panel's limits (the others are
+    outside the portrait: not drawn, so not in the legend)."""
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    x = np.asarray(points.xstar, float)
+    inside = (x[:, 0] >= x0) & (x[:, 0] <= x1) & (x[:, 1] >= y0) & (x[:, 1] <= y1)
+    kinds = {str(k) for k, i in zip(points.kind, inside, strict=True) if i}
+    return [k for k in KIND_STYLE if k in kinds]
+
+
+def portrait_legend(fig, axes, points_per_axis) -> None:
+    """One legend under the figure for the portraits: the kinds of points they show, the
+    two nullclines and the trial trajectories (colours as `plot_phase_portrait` draws them);
+    the per-panel legends, which listed points outside the panels, are removed."""
+    from matplotlib.lines import Line2D
+
+    kinds: list[str] = []
+    for ax, pts in zip(axes, points_per_axis, strict=True):
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        kinds += [k for k in _visible_kinds(ax, pts) if k not in kinds]
+    handles = [Line2D([], [], ls="none", ms=7, label=k.replace("_", " "), **KIND_STYLE[k])
+               for k in kinds]  # fmt: skip
+    handles += [
+        Line2D([], [], color=COLORS[4], lw=1.0, label="κ₁ nullcline (dκ₁/dt = 0)"),
+        Line2D([], [], color=COLORS[5], lw=1.0, label="κ₂ nullcline (dκ₂/dt = 0)"),
+        Line2D([], [], color=COLORS[2], lw=1.0, label="trial trajectories"),
+        Line2D([], [], color="0.35", lw=0.6, label="flow (streamlines)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8),
+               frameon=False)  # fmt: skip
+
+
 def draw_rank2(name: str, loss, flows: dict, found, out: Path, frames: int) -> list[Path]:
     """A: loss with jumps; B–D: portraits before / after the first jump and at the end;
     E: object counts; plus a GIF of the portraits across checkpoints."""
@@ -334,11 +368,13 @@ def draw_rank2(name: str, loss, flows: dict, found, out: Path, frames: int) -> l
     for ax, e in zip(axes[1:4], (b, a, eps[-1]), strict=True):
         fl, kap = flows[e]
         plot_phase_portrait(fl, kap, ax=ax, title=f"epoch {e:,}")
+    portrait_legend(fig, axes[1:4], [flows[e][0].points for e in (b, a, eps[-1])])
     events = []
     for p, c in zip(eps[:-1], eps[1:], strict=True):
         events += detect_events(c, flows[p][0].points, flows[c][0].points, 0.2)
     tr = Tracking(eps, [flows[e][0].points for e in eps], events, "ok")
     plot_timeline(tr, ax=axes[4])
+    axes[4].yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
     for ax, letter in zip(axes, "ABCDE", strict=True):
         label_panel(ax, letter)
     files = save_figure(fig, Path(out) / name)

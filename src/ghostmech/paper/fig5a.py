@@ -29,6 +29,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ghostmech.dynamics import (
     Points,
@@ -237,6 +238,12 @@ def claims_for(metrics: dict, found: dict[int, Points], ckpts: dict) -> list[Cla
     return [ghost, mixed]
 
 
+def panel_epochs(snapshots, ghost_epochs) -> list[int]:
+    """Epochs of the portrait panels C–G: the snapshots and the first epoch with a ghost
+    (the last snapshot again if none), in epoch order so the letters follow training."""
+    return sorted([*snapshots, *(list(ghost_epochs)[:1] or [snapshots[-1]])])
+
+
 def draw(name: str, res, task, found, snapshots, out: Path) -> list[Path]:
     """Loss, counts per checkpoint, PC portraits at the snapshots and at a ghost, its spectrum."""
     fig, axes = new_figure(2, 4)
@@ -247,12 +254,14 @@ def draw(name: str, res, task, found, snapshots, out: Path) -> list[Path]:
     for a, b in zip(eps[:-1], eps[1:], strict=True):
         events += detect_events(b, found[a], found[b], 0.2)
     plot_timeline(Tracking(eps, list(found.values()), events, "ok"), ax=axes[1])
+    axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
     ghost_epochs = [e for e, p in found.items() if p.count("ghost")]
-    shown = [*snapshots, *(ghost_epochs[:1] or [snapshots[-1]])]
+    shown = panel_epochs(snapshots, ghost_epochs)
     for ax, e in zip(axes[2:7], shown, strict=True):
         net = res.checkpoints[e]
         pts = found.get(e) or find_points(from_network(net), found[max(found)].xstar)
-        plot_pca(pts, trajectories(net, task), ax=ax, title=f"epoch {e:,}")
+        tag = " (ghost)" if ghost_epochs and e == ghost_epochs[0] else ""
+        plot_pca(pts, trajectories(net, task), ax=ax, title=f"epoch {e:,}{tag}")
     if ghost_epochs:
         p = found[ghost_epochs[0]]
         ev = p.eigval_J_xstar[p.where("ghost")[0]]

@@ -94,6 +94,13 @@ def _claim(eta1, eta_full) -> Claim:
     )
 
 
+def title(size: Sizes) -> str:
+    """The panel title, from the sizes that ran (``QUICK`` is not the paper's T = 20)."""
+    which = "paper sizes" if size == FULL else f"not the paper's T = {FULL.delay}"
+    return (f"DA, T = {size.delay} steps ({which}), {size.n_seeds} seeds,\n"
+            f"{size.rank1_epochs:,} / {size.full_epochs:,} epochs (rank one / full)")  # fmt: skip
+
+
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Fraction learned against lr for both architectures; the two critical lrs."""
     size = QUICK if quick else FULL
@@ -115,7 +122,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
         {"rank one": frac1, "full rank": frac_full},
         ax=axes[0],
         marks={"η_c rank one": eta1[2], "η_c full rank": eta_full[2]},
-        title=f"DA, T = {size.delay}",
+        title=title(size),
     )
     label_panel(axes[0], "A")
     files = save_figure(fig, Path(out) / "fig6a")

@@ -33,8 +33,8 @@ import numpy as np
 
 from ghostmech.networks import PRESETS, fix_confidence, make_preset
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
-from ghostmech.plotting.style import label_panel, new_figure, save_figure
-from ghostmech.plotting.training import plot_curves, plot_fraction
+from ghostmech.plotting.style import COLORS, label_panel, new_figure, save_figure
+from ghostmech.plotting.training import plot_fraction
 from ghostmech.tasks import make_task
 from ghostmech.training import sweep
 
@@ -142,6 +142,22 @@ def _claim(m: dict, l_zero: float) -> Claim:
     )
 
 
+def _draw_phases(ax, loss: np.ndarray, epochs: int, shown: dict[str, int]) -> None:
+    """Losses [seed, cond, epoch] of trapped networks: phase 1 once (identical for every
+    condition, so drawn in one colour instead of overlapping lines whose blend is in no
+    legend), then phase 2 per condition in ``shown`` (label → condition index), opaque."""
+    x = np.arange(loss.shape[-1])
+    for j, row in enumerate(loss[:, 0, :epochs]):
+        ax.plot(x[:epochs], row, color="0.4", lw=0.6, label="phase 1 (c free)" if j == 0 else None)
+    for i, (label, c) in enumerate(shown.items()):
+        for j, row in enumerate(loss[:, c, epochs - 1 :]):
+            ax.plot(x[epochs - 1 :], row, color=COLORS[i], lw=0.6,
+                    label=f"phase 2, {label}" if j == 0 else None)  # fmt: skip
+    ax.axvline(epochs, color="0.6", lw=0.8, ls="--")
+    ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="trapped after phase 1")
+    ax.legend(loc="best", frameon=False)
+
+
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Both phases over seeds × conditions; claim 8; panels A (losses) and B (rescued)."""
     size = QUICK if quick else FULL
@@ -153,10 +169,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     fig, axes = new_figure(1, 2)
     best = int(np.argmax(m["rescued"][:-1]))
     t = m["trapped"]
-    curves = {"c free": loss[t, -1][:8], f"c = {CONDITIONS[best]:g}": loss[t, best][:8]}
-    plot_curves(
-        np.arange(loss.shape[-1]), curves, ax=axes[0], marks=[epochs], title="trapped after phase 1"
-    )
+    _draw_phases(axes[0], loss[t][:8], epochs, {"c free": -1, f"c = {CONDITIONS[best]:g}": best})
     plot_fraction(
         np.asarray(CONDITIONS[:-1]),
         {"rescued (fixed c)": m["rescued"][:-1]},
