@@ -21,7 +21,7 @@ from ghostmech.tasks.neurogym_adapter import from_neurogym
 
 HAVE_NGYM = importlib.util.find_spec("neurogym") is not None
 needs_ngym = pytest.mark.skipif(
-    not HAVE_NGYM, reason="neurogym is not installed (optional: `pip install neurogym`)"
+    not HAVE_NGYM, reason="neurogym is not installed (optional: `pip install 'ghostmech[neurogym]'`)"
 )
 
 
@@ -154,3 +154,26 @@ def test_fit_runs_and_padding_does_not_change_the_loss():
     loss = res.metrics["loss"]
     assert res.status == 0 and loss.shape == (40,) and np.all(np.isfinite(loss))
     assert loss[-5:].mean() < 0.5 * loss[:5].mean()
+
+
+@pytest.mark.parametrize("missing", ["neurogym", "torch"])
+def test_import_error_names_the_missing_package(missing, monkeypatch):
+    import builtins
+
+    from ghostmech.tasks import neurogym_adapter
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "neurogym":  # as neurogym fails when torch (imported inside it) is absent
+            raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(ImportError) as info:
+        neurogym_adapter._import_neurogym()
+    msg = str(info.value)
+    assert f"'{missing}'" in msg or msg.startswith(f"{missing} is not installed")
+    assert "pip install 'ghostmech[neurogym]'" in msg
+    if missing == "torch":
+        assert "neurogym is not installed" not in msg

@@ -46,14 +46,20 @@ from ghostmech.tasks.base import TaskBatch
 __all__ = ["NeurogymTask", "from_neurogym", "trials_from_env", "TARGET_KINDS"]
 
 TARGET_KINDS = ("auto", "one_hot", "scalar")
-INSTALL_HINT = "neurogym is not installed: `pip install neurogym` (tested with neurogym==2.3.1)"
+INSTALL_HINT = "`pip install 'ghostmech[neurogym]'` (neurogym 2.3.1, gymnasium, torch)"
 
 
 def _import_neurogym():
     try:
         import neurogym
     except ImportError as err:  # ModuleNotFoundError, or a missing dependency of neurogym
-        raise ImportError(f"{INSTALL_HINT} ({err})") from err
+        missing = getattr(err, "name", None) or "neurogym"
+        what = (
+            "neurogym is not installed"
+            if missing == "neurogym"
+            else f"neurogym needs {missing!r}, which is not installed"
+        )
+        raise ImportError(f"{what}: {INSTALL_HINT}") from err
     return neurogym
 
 
