@@ -21,7 +21,8 @@ from ghostmech.tasks.neurogym_adapter import from_neurogym
 
 HAVE_NGYM = importlib.util.find_spec("neurogym") is not None
 needs_ngym = pytest.mark.skipif(
-    not HAVE_NGYM, reason="neurogym is not installed (optional: `pip install 'ghostmech[neurogym]'`)"
+    not HAVE_NGYM,
+    reason="neurogym is not installed (optional: `pip install 'ghostmech[neurogym]'`)",
 )
 
 
