@@ -35,7 +35,7 @@ separated by ``;``::
     <!-- docs-run: standalone -->      does not need the earlier blocks of its page
     <!-- docs-run: chain=NAME -->      needs only the earlier blocks of its page in chain NAME
     <!-- docs-run: after=PAGE -->      runs PAGE's blocks first, in PAGE's directory
-    <!-- docs-run: rtol=0.05; atol=1e-20 -->
+    <!-- docs-run: rtol=0.05 (why); atol=1e-20 -->
     <!-- docs-run: shipped=fig6a_rank1.quick -->
 
 A block that needs a slow block is slow too. On a mismatch the failure message shows
@@ -97,9 +97,9 @@ def parse_options(text: str) -> dict[str, str]:
         if head in ("skip", "xfail") and ":" in item:
             out[head] = "; ".join([item.partition(":")[2].strip(), *items[n + 1 :]]).strip("; ")
             break
-        if item:
+        if item:  # key=value, optionally followed by a comment: "rtol=0.3 (why)"
             key, _, value = item.partition("=")
-            out[key.strip()] = value.strip()
+            out[key.strip()] = value.strip().split(" ", 1)[0]
     known = {"slow", "skip", "xfail", "standalone", "chain", "after", "rtol", "atol", "shipped"}
     unknown = set(out) - known
     if unknown:
@@ -409,7 +409,8 @@ def test_block_prints_what_the_page_shows(block, workspaces):
         result = _run_once(pre, workspaces(pre))
         if isinstance(result, BaseException):
             pytest.fail(f"{block.id} needs {pre.id}, which raised {result!r}")
-    _DONE.pop(block.id, None)  # its own test always runs it (again) here
+    # a block that already ran as another block's prerequisite is not run again (a second
+    # `sweep` would only say "already finished"): its recorded result is checked here
     result = _run_once(block, workspaces(block))
     if isinstance(result, BaseException):
         raise result

@@ -12,8 +12,8 @@ from ghostmech.plotting.style import new_figure
 
 
 def test_fig6a_title_states_the_delay_that_ran():
-    assert "T = 10 steps (not the paper's T = 20)" in fig6a.title(fig6a.QUICK)
-    assert "T = 20 steps (paper sizes)" in fig6a.title(fig6a.FULL)
+    assert "T = 10 (paper: T = 20)" in fig6a.title(fig6a.QUICK)
+    assert "T = 20 (paper sizes)" in fig6a.title(fig6a.FULL)
     assert f"{fig6a.QUICK.n_seeds} seeds" in fig6a.title(fig6a.QUICK)
 
 

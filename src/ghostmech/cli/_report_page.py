@@ -130,20 +130,24 @@ def run_sections(run, tmp: Path) -> list:
         label = "" if p is None else f"rank {run.grid.ranks[p]}: "
         o = grid_outcomes(ds)
         eta = _eta_c(o)
-        outcome += [_image(_save(plot_outcomes(o, eta), tmp, f"outcome_{p}"),
-                           f"{label}fraction learned / trapped against lr, and each network's final loss"),
-                    *_outcome_table(o, eta)]  # fmt: skip
-        heat.append(_image(_save(plot_final_loss(o), tmp, f"final_{p}"),
-                           f"{label}final loss over lr × network"))  # fmt: skip
+        if o.lrs.size > 1:  # one lr: the table says it all
+            outcome.append(_image(_save(plot_outcomes(o, eta), tmp, f"outcome_{p}"),
+                                  f"{label}fraction learned / trapped against lr, "
+                                  "and each network's final loss"))  # fmt: skip
+        outcome += _outcome_table(o, eta)
+        if o.final.size > 1:
+            heat.append(_image(_save(plot_final_loss(o), tmp, f"final_{p}"),
+                               f"{label}final loss over lr × network"))  # fmt: skip
         others = [d for d in ds.loss.dims if d not in ("lr", "epoch")]
         lrs = ds.lr.values[:: max(1, -(-ds.sizes["lr"] // CURVE_PANELS))]
         panels = {f"lr = {lr:.3g}": ds.loss.sel(lr=lr).transpose(*others, "epoch").values
                   .reshape(-1, ds.sizes["epoch"]) for lr in lrs}  # fmt: skip
         curves.append(_image(_save(plot_curve_panels(ds.epoch.values, panels), tmp, f"curves_{p}"),
                              f"{label}loss per lr (one line per network; shared y-axis)"))  # fmt: skip
-    return [
+    sections = [
         Section("Outcome against learning rate", outcome),
         Section("What ran", description_blocks(run.config)),
         Section("Final loss (lr × network)", heat),
         Section("Learning curves", curves),
     ]
+    return [s for s in sections if s.blocks]

@@ -96,9 +96,9 @@ def _claim(eta1, eta_full) -> Claim:
 
 def title(size: Sizes) -> str:
     """The panel title, from the sizes that ran (``QUICK`` is not the paper's T = 20)."""
-    which = "paper sizes" if size == FULL else f"not the paper's T = {FULL.delay}"
-    return (f"DA, T = {size.delay} steps ({which}), {size.n_seeds} seeds,\n"
-            f"{size.rank1_epochs:,} / {size.full_epochs:,} epochs (rank one / full)")  # fmt: skip
+    which = "paper sizes" if size == FULL else f"paper: T = {FULL.delay}"
+    return (f"DA, T = {size.delay} ({which})\n{size.n_seeds} seeds, "
+            f"{size.rank1_epochs:,} / {size.full_epochs:,} epochs")  # fmt: skip
 
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
