@@ -155,7 +155,7 @@ def _draw_phases(ax, loss: np.ndarray, epochs: int, shown: dict[str, int]) -> No
                     label=f"phase 2, {label}" if j == 0 else None)  # fmt: skip
     ax.axvline(epochs, color="0.6", lw=0.8, ls="--")
     ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="trapped after phase 1")
-    ax.legend(loc="best", frameon=False)
+    ax.legend(loc="lower left", fontsize=7, frameon=True, framealpha=0.85, edgecolor="none")
 
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
