@@ -39,10 +39,12 @@ def describe(config) -> str:
             f"{tr.epochs} epochs")  # fmt: skip
 
 
-def _flat(d, prefix: str = "") -> dict:
-    if isinstance(d, dict):
-        return {k: v for key, sub in d.items() for k, v in _flat(sub, f"{prefix}{key}.").items()}
-    return {prefix.rstrip("."): d}
+def _diff(a, b, prefix: str = "") -> list[str]:
+    """``["key = a (shipped: b)"]`` for the leaves (or whole tables, when only one side is a
+    table) where ``a`` and ``b`` differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted({*a, *b}) for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
+    return [] if a == b else [f"{prefix.rstrip('.')} = {a!r} (shipped: {b!r})"]
 
 
 def overrides(config) -> tuple[str, list[str]]:
@@ -52,11 +54,9 @@ def overrides(config) -> tuple[str, list[str]]:
 
     variants = shipped_configs().get(config.name, {})
     best: tuple[str, list[str]] = ("", [])
-    mine = _flat(config.model_dump(mode="json"))
+    mine = config.model_dump(mode="json")
     for variant, path in variants.items():
-        theirs = _flat(load_config(path).model_dump(mode="json"))
-        diff = [f"{k} = {mine.get(k)!r} (shipped: {theirs.get(k)!r})"
-                for k in sorted({*mine, *theirs}) if mine.get(k) != theirs.get(k)]  # fmt: skip
+        diff = _diff(mine, load_config(path).model_dump(mode="json"))
         if not best[0] or len(diff) < len(best[1]):
             best = (variant, diff)
     return best

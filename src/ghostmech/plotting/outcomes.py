@@ -36,7 +36,7 @@ _LETTER = {"learned": "L", "trapped": "T", "plateau": "P", "diverged": "D"}
 def plot_outcomes(outcomes, eta_c: float = math.nan) -> Figure:
     """Left: fraction learned and trapped against lr, 95 % Wilson intervals as error bars,
     ``eta_c`` as a dashed line. Right: the final loss of every network (the seed spread),
-    coloured by outcome, with the median per lr."""
+    coloured by outcome, with the median per lr. One legend under both panels."""
     with report_style():
         fig, (ax, bx) = report_figure(1, 2, row_height=3.6)
         lrs = outcomes.lrs
@@ -49,7 +49,6 @@ def plot_outcomes(outcomes, eta_c: float = math.nan) -> Figure:
                 a.axvline(eta_c, color="0.3", ls="--", lw=1.0, label=f"η_c ≈ {eta_c:.3g}")
         ax.set(xscale="log", ylim=(-0.05, 1.05), xlabel="learning rate", ylabel="fraction of networks",
                title=f"{outcomes.n} networks per learning rate")  # fmt: skip
-        ax.legend(loc="best", frameon=False)
         final = np.where(np.isfinite(outcomes.final), outcomes.final, np.nan)
         for name, color in OUTCOME_COLORS.items():
             i, j = np.nonzero(outcomes.status == name)
@@ -63,7 +62,13 @@ def plot_outcomes(outcomes, eta_c: float = math.nan) -> Figure:
         limits = log_range(final)
         if limits is not None:
             bx.set_ylim(*limits)
-        bx.legend(loc="best", frameon=False)
+        handles, labels = [], []
+        for a in (ax, bx):
+            for h, lab in zip(*a.get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     return fig
 
 
