@@ -262,3 +262,31 @@ def test_run_report_layout_in_headless_chromium(tmp_path):
     with Image.open(shot) as im:  # the screenshot is the page, not a blank window
         assert im.size == (1200, 2400)
         assert np.asarray(im.convert("L")).std() > 10
+
+
+@pytest.mark.parametrize("name", ["fig3a", "fig6b", "fig8b", "fig4_dcd"])
+def test_description_of_shipped_configs(name):
+    from ghostmech.cli._report_page import describe, overrides
+    from ghostmech.runs import load_config, resolve_config
+
+    config = load_config(resolve_config(name, quick=True))
+    assert describe(config).endswith(f"{config.training.epochs} epochs")
+    assert overrides(config) == ("quick", [])
+
+
+def test_outcomes_label_every_grid_axis():
+    from ghostmech.runs.outcomes import grid_outcomes
+
+    ds = _planted_run().metrics
+    both = xr_concat_beta(ds, [0.5, 2.0])
+    o = grid_outcomes(both)
+    assert o.n == 8 and o.labels[:2] == ["seed=0, beta=0.5", "seed=0, beta=2"]
+    np.testing.assert_array_equal(o.count("trapped"), [0, 0, 4, 8])
+
+
+def xr_concat_beta(ds, betas):
+    import xarray as xr
+
+    return xr.concat(
+        [ds] * len(betas), dim=xr.DataArray(betas, dims="beta", name="beta")
+    ).transpose("lr", "seed", "beta", "epoch")
