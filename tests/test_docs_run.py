@@ -37,6 +37,7 @@ separated by ``;``::
     <!-- docs-run: after=PAGE -->      runs PAGE's blocks first, in PAGE's directory
     <!-- docs-run: rtol=0.05 (why); atol=1e-20 -->
     <!-- docs-run: shipped=fig6a_rank1.quick -->
+    <!-- docs-run: needs=torch -->     skipped (with the reason) when torch is not installed
 
 A block that needs a slow block is slow too. On a mismatch the failure message shows
 the block's whole output, ready to paste into the page.
@@ -47,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import importlib.util
 import io
 import os
 import re
@@ -100,7 +102,8 @@ def parse_options(text: str) -> dict[str, str]:
         if item:  # key=value, optionally followed by a comment: "rtol=0.3 (why)"
             key, _, value = item.partition("=")
             out[key.strip()] = value.strip().split(" ", 1)[0]
-    known = {"slow", "skip", "xfail", "standalone", "chain", "after", "rtol", "atol", "shipped"}
+    known = {"slow", "skip", "xfail", "standalone", "chain", "after", "rtol", "atol", "shipped",
+             "needs"}  # fmt: skip
     unknown = set(out) - known
     if unknown:
         raise ValueError(f"unknown docs-run marker item(s) {sorted(unknown)} in {text!r}")
@@ -389,8 +392,18 @@ def _run_once(block: Block, cwd: Path) -> list[str] | BaseException:
     return _DONE[block.id]
 
 
+def _missing(block: Block) -> list[str]:
+    """Optional packages (``needs=a,b``) of the block or its prerequisites not installed."""
+    names = {
+        n for b in [block, *prerequisites(block)] for n in b.options.get("needs", "").split(",")
+    }
+    return sorted(n for n in names if n and importlib.util.find_spec(n) is None)
+
+
 def _param(block: Block):
     marks = []
+    if _missing(block):
+        marks.append(pytest.mark.skip(reason=f"not installed: {', '.join(_missing(block))}"))
     if "skip" in block.options:
         marks.append(pytest.mark.skip(reason=f"docs-run skip: {block.options['skip']}"))
     elif is_slow(block):
