@@ -305,7 +305,7 @@ def console_commands(text: str) -> list[tuple[str, str]]:
             cmd = lines[i][2:]
             while cmd.rstrip().endswith("\\") and i + 1 < len(lines):
                 i += 1
-                cmd = cmd.rstrip()[:-1] + " " + lines[i].strip()
+                cmd = cmd.rstrip()[:-1].rstrip() + " " + lines[i].strip()
             out.append((cmd, []))
         elif out:
             out[-1][1].append(lines[i])
