@@ -4,8 +4,11 @@ CSS and a few lines of JS inline, no network access needed to open it.
 The page is a title, then sections of blocks (HTML snippets built by :func:`image`,
 :func:`table`, :func:`preformatted`, :func:`paragraph`; all text is escaped). A small
 inline script records, once the page has loaded, how many ``<img>`` elements decoded
-(``<body data-images-total="…" data-images-ok="…" data-ready="1">``) so a headless
-browser can check the page (``chromium --headless --dump-dom``).
+and how many script errors occurred (``<body data-images-total="…" data-images-ok="…"
+data-errors="…" data-ready="1">``), and each image's natural and rendered width
+(``data-natural-width``, ``data-rendered-width``; with ``data-font-px``, the size of its
+smallest text as shown), so a headless browser can check the page's layout
+(``chromium --headless --dump-dom``; tests/runs/test_runs_report.py).
 
 >>> html = render_page("t", [Section("s", [paragraph("a < b")])])
 >>> "a &lt; b" in html and "<script" in html and "http" not in html
