@@ -236,32 +236,58 @@ def _chromium(page, tmp_path):
     return dom, shot
 
 
-@pytest.mark.skipif(
+def layout_problems(dom) -> list[str]:
+    """What is wrong with a page as headless chromium laid it out (empty: nothing)."""
+    tags = _tags(dom.stdout)
+    body = next(a for t, a in tags if t == "body")
+    out = []
+    if body.get("data-ready") != "1" or body.get("data-errors") != "0":
+        out.append(f"not ready or script errors: {body}")
+    if body.get("data-images-ok") != body.get("data-images-total"):
+        out.append(f"images not decoded: {body}")
+    for a in (a for t, a in tags if t == "img" and "data-font-px" in a):  # readable as shown
+        rendered, natural = int(a["data-rendered-width"]), int(a["data-natural-width"])
+        if rendered < 600:
+            out.append(f"{a['alt']}: shown {rendered} px wide (< 600)")
+        if float(a["data-font-px"]) * rendered / natural < 10.0:
+            out.append(f"{a['alt']}: text shown below 10 px")
+    out += [ln for ln in dom.stderr.splitlines() if "Uncaught" in ln or "CONSOLE" in ln]
+    return out
+
+
+needs_chromium = pytest.mark.skipif(
     not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)),
     reason=f"{CHROMIUM} not installed: headless browser check of the report skipped",
 )
+
+
+@needs_chromium
 def test_run_report_layout_in_headless_chromium(tmp_path):
     from ghostmech.cli._report_page import run_sections
 
     sections = run_sections(_planted_run(), tmp_path)
     page = write_page(tmp_path / "report.html", "ghostmech run: planted", sections)
     dom, shot = _chromium(page, tmp_path)
+    assert layout_problems(dom) == []
     tags = _tags(dom.stdout)
-    body = next(a for t, a in tags if t == "body")
-    assert body.get("data-ready") == "1" and body.get("data-errors") == "0"
     imgs = [a for t, a in tags if t == "img"]
-    assert len(imgs) == 3 and body["data-images-ok"] == "3"
-    for a in imgs:  # large enough to read, as the browser shows them
-        rendered, natural = int(a["data-rendered-width"]), int(a["data-natural-width"])
-        assert rendered >= 600, a["alt"]
-        assert float(a["data-font-px"]) * rendered / natural >= 10.0, a["alt"]
+    assert len(imgs) == 3 and all("data-font-px" in a for a in imgs)
     heads = [t for t, _ in tags if t in ("h2", "img")]
     assert heads[:2] == ["h2", "img"]  # the first section opens with the outcome figure
-    errors = [ln for ln in dom.stderr.splitlines() if "Uncaught" in ln or "CONSOLE" in ln]
-    assert errors == []
     with Image.open(shot) as im:  # the screenshot is the page, not a blank window
         assert im.size == (1200, 2400)
         assert np.asarray(im.convert("L")).std() > 10
+
+
+@needs_chromium
+def test_layout_check_catches_small_text_and_script_errors(tmp_path):
+    big = tmp_path / "big.png"  # 2000 px wide: the 1100 px page shrinks it, 12 px text -> 6.6 px
+    Image.fromarray(np.full((50, 2000, 3), 128, np.uint8)).save(big)
+    page = write_page(tmp_path / "bad.html", "bad", [Section("s", [image(big, "big", font_px=12)])])
+    page.write_text(page.read_text().replace("</body>", "<script>undefinedCall();</script></body>"))
+    problems = layout_problems(_chromium(page, tmp_path)[0])
+    assert any("below 10 px" in p for p in problems)
+    assert any("script errors" in p for p in problems)
 
 
 @pytest.mark.parametrize("name", ["fig3a", "fig6b", "fig8b", "fig4_dcd"])
