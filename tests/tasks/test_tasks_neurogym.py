@@ -47,7 +47,9 @@ def reference_trials(name, key, n, **kwargs):
 
 def test_missing_neurogym_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "neurogym", None)  # import neurogym -> ImportError
-    with pytest.raises(ImportError, match="pip install neurogym"):
+    with pytest.raises(
+        ImportError, match=r"neurogym is not installed: `pip install 'ghostmech\[neurogym\]'"
+    ):
         from_neurogym("DelayMatchSample-v0", n_trials=2, key=jax.random.key(0))
 
 
