@@ -1,6 +1,6 @@
 """neurogym adapter: shapes, padding mask, trial boundaries, targets, a short `fit` on it.
 
-Needs ``neurogym`` (optional: ``pip install neurogym``); skipped without it, except
+Needs ``neurogym`` (optional: ``pip install 'ghostmech[neurogym]'``); skipped without it, except
 the test that its absence gives an ImportError naming the install command.
 The trials are checked against a second, independent pass over the same env
 (same seed: ``env.new_trial()`` one trial at a time, read ``ob`` / ``gt`` directly).

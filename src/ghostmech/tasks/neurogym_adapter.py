@@ -3,7 +3,7 @@
 `from_neurogym(env, n_trials=, key=)` draws ``n_trials`` trials from a neurogym
 ``TrialEnv`` (an instance, or an id such as ``"DelayMatchSample-v0"`` passed to
 ``neurogym.make``) and returns a `NeurogymTask` that holds them. neurogym is
-optional (``pip install neurogym``) and imported only here, only when called.
+optional (``pip install 'ghostmech[neurogym]'``, which brings torch, imported by neurogym) and imported only here, only when called.
 
 Trial boundaries are explicit: each batch column is ONE trial, generated with
 ``env.unwrapped.new_trial()`` and starting at step 0 (the arrays are neurogym's
