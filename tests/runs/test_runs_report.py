@@ -316,3 +316,18 @@ def xr_concat_beta(ds, betas):
     return xr.concat(
         [ds] * len(betas), dim=xr.DataArray(betas, dims="beta", name="beta")
     ).transpose("lr", "seed", "beta", "epoch")
+
+
+def test_timeline_image_keeps_a_plateau_flat_and_counts_whole():
+    from types import SimpleNamespace
+
+    from ghostmech.cli.analyze import timeline_figure
+
+    one_fixed = SimpleNamespace(count=lambda kind: int(kind == "fixed"))
+    tracking = SimpleNamespace(epochs=[0, 1000, 2000], points=[one_fixed] * 3, events=[])
+    a = SimpleNamespace(loss=0.9999 - 1e-8 * np.arange(2000), learning=SimpleNamespace(jumps=[]),
+                        tracking=tracking)  # fmt: skip
+    top, bottom = timeline_figure(a).axes[:2]
+    lo, hi = top.get_ylim()
+    assert hi / lo >= 100  # 0.9999 -> 0.99988 is a flat line, not a panel-high drop
+    assert all(float(t).is_integer() for t in bottom.get_yticks())

@@ -63,17 +63,22 @@ def flows_figure(a):
 
 def timeline_figure(a):
     """Loss with loss jumps (red) and dynamical events (grey); counts of points below."""
+    from matplotlib.ticker import MaxNLocator
+
     from ghostmech.plotting.dynamics import plot_timeline
-    from ghostmech.plotting.style import new_figure
+    from ghostmech.plotting.style import log_range, new_figure
 
     fig, (top, bottom) = new_figure(2, 1)
     top.plot(np.arange(a.loss.size), a.loss, color="k", lw=1.0)
     top.set(yscale="log", ylabel="loss", title="learning curve and events")
+    if (limits := log_range(a.loss)) is not None:  # a plateau at 0.9999 stays flat
+        top.set_ylim(*limits)
     for j in a.learning.jumps:
         top.axvline(int(j), color="tab:red", lw=0.8)
     for ev in a.tracking.events:
         top.axvline(ev.epoch, color="0.6", lw=0.8, ls="--")
     plot_timeline(a.tracking, ax=bottom)
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
     bottom.set_xlim(top.get_xlim())
     return fig
 
