@@ -1,0 +1,1 @@
+"""ghostmech.critical: predict and measure a network's critical learning rate (docs/critical.md)."""
