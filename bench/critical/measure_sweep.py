@@ -49,8 +49,13 @@ def main(argv=None) -> None:
     ap.add_argument("--half", type=float, default=0.5)
     ap.add_argument("--n-lrs", type=int, default=11)
     ap.add_argument("--centre", type=float, default=None)
-    ap.add_argument("--fixed", type=float, nargs=2, default=None,
-                    help="one grid for every delay: log10 start, stop (--n-lrs points)")
+    ap.add_argument(
+        "--fixed",
+        type=float,
+        nargs=2,
+        default=None,
+        help="one grid for every delay: log10 start, stop (--n-lrs points)",
+    )
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
     a = ap.parse_args(argv)
     preset, over, guess = FAMILIES[a.family]
@@ -71,20 +76,32 @@ def main(argv=None) -> None:
         if a.fixed:
             lrs = np.logspace(*a.fixed, a.n_lrs)
         epochs = int(min(a.max_epochs, max(a.min_epochs, a.budget / lrs[0])))
-        seeds = [int(s) for s in jax.random.randint(jax.random.fold_in(jax.random.key(13), T),
-                                                    (a.seeds,), 0, 2**31 - 1)]
-        m = measure_sweep(lambda k: make_preset(preset, key=k, **over), task_for(a.family, T),
-                          lrs, seeds=seeds, epochs=epochs, chunk=1000)
+        seeds = [
+            int(s)
+            for s in jax.random.randint(
+                jax.random.fold_in(jax.random.key(13), T), (a.seeds,), 0, 2**31 - 1
+            )
+        ]
+        m = measure_sweep(
+            lambda k: make_preset(preset, key=k, **over),
+            task_for(a.family, T),
+            lrs,
+            seeds=seeds,
+            epochs=epochs,
+            chunk=1000,
+        )
         res[T] = m.as_dict() | dict(epochs=epochs, centre=centre, n_seeds=a.seeds)
         raw[f"outcome_T{T}"], raw[f"boot_T{T}"], raw[f"lrs_T{T}"] = m.outcome, m.boot, m.lrs
         raw[f"drop_T{T}"] = m.epochs
-        print(T, m.status, m.eta_c, m.ci, m.trapped, m.decided, epochs, f"{m.wall_s:.0f}s",
-              flush=True)
+        print(
+            T, m.status, m.eta_c, m.ci, m.trapped, m.decided, epochs, f"{m.wall_s:.0f}s", flush=True
+        )
         ok = [t for t in res if res[t]["status"] == "ok"]
         summary = {a.family: res, "wall_s": time.time() - t0, "command": " ".join(sys.argv)}
         if len(ok) >= 2:
-            p, lo, hi = fit_exponent(ok, [res[t]["eta_c"] for t in ok],
-                                     [raw[f"boot_T{t}"] for t in ok])
+            p, lo, hi = fit_exponent(
+                ok, [res[t]["eta_c"] for t in ok], [raw[f"boot_T{t}"] for t in ok]
+            )
             summary["exponent"] = dict(p=p, ci95=[lo, hi], delays=ok)
         (a.out / f"{tag}.json").write_text(json.dumps(summary, indent=1))
         np.savez(a.out / f"{tag}.npz", **raw)

@@ -22,8 +22,11 @@ from ghostmech.critical.predict import predict
 from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation
 
-FAMILIES = {"rank1": ("fig6a_rank1", {}), "rank2": ("fig6b", {"rank": 2}),
-            "full": ("fig6a_full", {})}
+FAMILIES = {
+    "rank1": ("fig6a_rank1", {}),
+    "rank2": ("fig6b", {"rank": 2}),
+    "full": ("fig6a_full", {}),
+}
 
 
 def main(argv=None) -> None:
@@ -43,14 +46,23 @@ def main(argv=None) -> None:
         rows = []
         for s, k in enumerate(keys):
             net = make_preset(preset, key=k, **over)
-            p = predict(net, DelayedActivation(T, T), key=jax.random.key(1),
-                        overshoot=a.overshoot)
+            p = predict(net, DelayedActivation(T, T), key=jax.random.key(1), overshoot=a.overshoot)
             rows.append(p.as_dict())
-            print(T, s, p.status, {k: f"{v:.4g}" for k, v in p.values.items()},
-                  f"{p.wall_s:.1f}s", flush=True)
+            print(
+                T,
+                s,
+                p.status,
+                {k: f"{v:.4g}" for k, v in p.values.items()},
+                f"{p.wall_s:.1f}s",
+                flush=True,
+            )
         res[T] = rows
-        out = {"family": a.family, "per_delay": res, "wall_s": time.time() - t0,
-               "command": " ".join(sys.argv)}
+        out = {
+            "family": a.family,
+            "per_delay": res,
+            "wall_s": time.time() - t0,
+            "command": " ".join(sys.argv),
+        }
         (a.out / f"predict_{a.family}.json").write_text(json.dumps(out, indent=1))
 
 

@@ -21,7 +21,9 @@ from rich.table import Table
 
 from ghostmech.cli._app import app, console
 
-CONFIG_ARG = typer.Argument(..., help="A shipped config name (see `ghostmech sweep`) or a TOML path.")
+CONFIG_ARG = typer.Argument(
+    ..., help="A shipped config name (see `ghostmech sweep`) or a TOML path."
+)
 SET_OPT = typer.Option([], "--set", help="Override a config value: KEY=VALUE (repeatable).")
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON object instead of a table.")
 MEASURE_OPT = typer.Option(False, "--measure", help="Also measure η_c on a grid of lrs.")
@@ -87,23 +89,41 @@ def critical_lr(
     if cfg.training.optimizer != "sgd":
         raise ValueError(
             f"training.optimizer (={cfg.training.optimizer!r}): the prediction is for plain "
-            "SGD (the critical lr of Eq. 23); use a config with optimizer = \"sgd\""
+            'SGD (the critical lr of Eq. 23); use a config with optimizer = "sgd"'
         )
     k_build, _ = jax.random.split(jax.random.key(grid_seeds[0]))
     pred = predict(build(k_build), task, key=jax.random.key(0))
-    out = {"config": cfg.name, "seed": grid_seeds[0], "status": pred.status,
-           "predicted": pred.predicted, "binds": pred.binds, "predictors": pred.values,
-           "quantities": pred.quantities, "path_steps": pred.path_steps,
-           "wall_s": pred.wall_s}
+    out = {
+        "config": cfg.name,
+        "seed": grid_seeds[0],
+        "status": pred.status,
+        "predicted": pred.predicted,
+        "binds": pred.binds,
+        "predictors": pred.values,
+        "quantities": pred.quantities,
+        "path_steps": pred.path_steps,
+        "wall_s": pred.wall_s,
+    }
     if measure:
         lrs = np.logspace(math.log10(pred.predicted) - 1, math.log10(pred.predicted) + 1, n_lrs)
         rng = np.random.default_rng(grid_seeds[0])
         mseeds = [int(s) for s in rng.integers(0, 2**31 - 1, seeds)]
-        m = measure_sweep(build, task, lrs, seeds=mseeds, epochs=cfg.training.epochs,
-                          chunk=cfg.training.chunk, backend="auto")
-        out |= {"measured": m.eta_c, "measured_ci95": list(m.ci), "measured_status": m.status,
-                "ratio": pred.predicted / m.eta_c if m.eta_c > 0 else math.nan,
-                "measurement": m.as_dict()}
+        m = measure_sweep(
+            build,
+            task,
+            lrs,
+            seeds=mseeds,
+            epochs=cfg.training.epochs,
+            chunk=cfg.training.chunk,
+            backend="auto",
+        )
+        out |= {
+            "measured": m.eta_c,
+            "measured_ci95": list(m.ci),
+            "measured_status": m.status,
+            "ratio": pred.predicted / m.eta_c if m.eta_c > 0 else math.nan,
+            "measurement": m.as_dict(),
+        }
     if as_json:
         print(json.dumps(_finite(out), allow_nan=False))
         return

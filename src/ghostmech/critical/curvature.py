@@ -78,8 +78,7 @@ def lanczos_max_batch(loss, thetas, *, key: jax.Array, iters: int = 20) -> np.nd
     v0 = jax.random.normal(key, thetas.shape[1:], thetas.dtype)
     run = jax.jit(jax.vmap(lambda th: _tridiagonal(hvp, th, v0, iters)))
     al, be = run(thetas)
-    return np.array([_top_ritz(a, b) for a, b in zip(np.asarray(al), np.asarray(be),
-                                                      strict=True)])
+    return np.array([_top_ritz(a, b) for a, b in zip(np.asarray(al), np.asarray(be), strict=True)])
 
 
 def eos_lr(lam_max: float) -> float:

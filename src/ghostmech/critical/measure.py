@@ -111,8 +111,9 @@ def summarise(
     else:
         ci, status = (math.nan, math.nan), "not_bracketed"
     w_lo, w_hi = wilson(trapped, dec)
-    return Measured(status, eta, ci, lrs, trapped, dec, w_lo, w_hi, out, np.asarray(epochs),
-                    boot, wall_s)
+    return Measured(
+        status, eta, ci, lrs, trapped, dec, w_lo, w_hi, out, np.asarray(epochs), boot, wall_s
+    )
 
 
 def rank1_params(keys: jax.Array, preset: str = "fig6a_rank1") -> tuple[jax.Array, ...]:
@@ -125,7 +126,7 @@ def rank1_params(keys: jax.Array, preset: str = "fig6a_rank1") -> tuple[jax.Arra
 
 
 def _bucket(k: int) -> int:
-    return 16 * -(-k // 16)
+    return 4 * -(-k // 4)
 
 
 def measure_rank1_da(
@@ -163,8 +164,12 @@ def measure_rank1_da(
         k = _bucket(active.size)
         idx = np.concatenate([active, np.full(k - active.size, active[0])])
         p, met = train_rank1_da_grid(
-            *(jnp.asarray(a[idx]) for a in params), jnp.asarray(lr[idx], jnp.float32),
-            epochs=chunk, delay=delay, response=delay, chunk=chunk,
+            *(jnp.asarray(a[idx]) for a in params),
+            jnp.asarray(lr[idx], jnp.float32),
+            epochs=chunk,
+            delay=delay,
+            response=delay,
+            chunk=chunk,
         )
         for a, name in zip(params, ("m", "n", "b"), strict=True):
             a[active] = np.asarray(p[name])[: active.size]
@@ -178,8 +183,10 @@ def measure_rank1_da(
         outcome[active[over & (loss[:, -1] < LEARNED)]] = 0.0
         active = active[~(trapped | over)]
         if log is not None:
-            log(f"T={delay} epoch {done.max()} active {active.size}/{n_tot} "
-                f"({time.time() - t0:.0f} s)")
+            log(
+                f"T={delay} epoch {done.max()} active {active.size}/{n_tot} "
+                f"({time.time() - t0:.0f} s)"
+            )
     shape = (lrs.size, n_seeds)
     return summarise(lrs, outcome.reshape(shape), drop.reshape(shape), wall_s=time.time() - t0)
 
@@ -218,8 +225,9 @@ def measure_sweep(build, task, lrs, *, seeds, epochs: int, chunk: int = 1000, **
 
     lrs = np.sort(np.asarray(lrs, float))
     t0 = time.time()
-    res = sweep(build, task, lrs=list(lrs), seeds=list(seeds), epochs=epochs,
-                chunk=min(chunk, epochs), **kw)
+    res = sweep(
+        build, task, lrs=list(lrs), seeds=list(seeds), epochs=epochs, chunk=min(chunk, epochs), **kw
+    )
     loss = np.asarray(res.metrics["loss"], float)
     final = loss[..., -1]
     out = np.where(np.isfinite(final) & (final < LEARNED), 0.0, 1.0)

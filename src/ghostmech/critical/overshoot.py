@@ -35,8 +35,16 @@ def trapped_fn(loss):
     return trapped
 
 
-def overshoot_lr(loss, theta, *, trapped=None, lo: float = 1e-7, hi: float = 1e3,
-                 n_grid: int = 61, n_bisect: int = 30) -> float:
+def overshoot_lr(
+    loss,
+    theta,
+    *,
+    trapped=None,
+    lo: float = 1e-7,
+    hi: float = 1e3,
+    n_grid: int = 61,
+    n_bisect: int = 30,
+) -> float:
     """η_trap(θ): scan ``n_grid`` log-spaced lrs in [lo, hi], then bisect (in log η) between
     the last untrapped and the first trapped; inf if no lr of the scan traps."""
     trapped = trapped or trapped_fn(loss)

@@ -11,9 +11,15 @@ needed), then evaluates at points along it:
 * rank one only: the ``epsilon`` projection (Eqs. 29–35) and the ``timing`` projection,
   each at the path point where the loss is lowest (the optimum of the canonical picture).
 
-``predicted`` is the overshoot value when it is finite (the bound that binds: a step above
-it traps the network at the drop), else the curvature bound. All quantities are in the
-result. docs/theory.md, "Predicting the critical learning rate", derives each.
+``predicted`` (docs/critical.md has the measured accuracy of each):
+
+* rank one with the Eq. 36 readout: ``timing_calibrated`` = `TIMING_CALIBRATION` × the
+  timing projection. The constant is measured/predicted at T = 20 only (rank one, DA,
+  8 networks, docs/results/critical/validation.json); T = 10 and 40 validate it;
+* any other network: the curvature bound 2/λ_max (a safe lr, a lower bound on η_c: the
+  measured full-rank η_c lies far above it).
+
+All quantities are in the result. docs/theory.md §4 derives each predictor.
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ from ghostmech.critical.path import gradient_flow_path
 from ghostmech.critical.problem import make_problem
 from ghostmech.critical.projection import epsilon_projection_lr, timing_projection_lr
 
-__all__ = ["Prediction", "predict", "PREDICTORS", "STATUSES"]
+__all__ = ["Prediction", "predict", "PREDICTORS", "STATUSES", "TIMING_CALIBRATION"]
 
-PREDICTORS = ("overshoot", "curvature", "epsilon", "timing")
+PREDICTORS = ("timing_calibrated", "timing", "epsilon", "curvature", "overshoot")
+TIMING_CALIBRATION = 1.96  # measured / timing projection, rank one, DA, T = 20 (docs/critical.md)
 STATUSES = ("ok", "no_drop", "no_bound")
 
 
@@ -70,8 +77,17 @@ def _sample(loss: np.ndarray, n_points: int) -> np.ndarray:
     return idx
 
 
-def predict(net, task, *, key: jax.Array, step: float = 0.01, max_steps: int = 4000,
-            n_points: int = 16, lanczos_iters: int = 20, overshoot: bool = False) -> Prediction:
+def predict(
+    net,
+    task,
+    *,
+    key: jax.Array,
+    step: float = 0.01,
+    max_steps: int = 4000,
+    n_points: int = 16,
+    lanczos_iters: int = 20,
+    overshoot: bool = False,
+) -> Prediction:
     """Predicted η_c of ``net`` (its initialisation) trained by SGD on ``task`` (module
     docstring). ``step``: path step length in parameter space; ``n_points``: path points
     where the curvature is evaluated; ``overshoot``: also run the (slower) one-step
@@ -82,10 +98,14 @@ def predict(net, task, *, key: jax.Array, step: float = 0.01, max_steps: int = 4
         prob = make_problem(net, task)
         path = gradient_flow_path(prob.loss, prob.theta0, step=step, max_steps=max_steps)
         idx = _sample(path.loss, n_points)
-        lam = lanczos_max_batch(prob.loss, jnp.asarray(path.thetas[idx]), key=key,
-                                iters=lanczos_iters)
-        prof = {"loss": path.loss[idx].tolist(), "lambda_max": lam.tolist(),
-                "curvature": [eos_lr(x) for x in lam]}
+        lam = lanczos_max_batch(
+            prob.loss, jnp.asarray(path.thetas[idx]), key=key, iters=lanczos_iters
+        )
+        prof = {
+            "loss": path.loss[idx].tolist(),
+            "lambda_max": lam.tolist(),
+            "curvature": [eos_lr(x) for x in lam],
+        }
         values = {"curvature": min(prof["curvature"]), "overshoot": math.nan}
         best = int(np.argmin(path.loss))
         q = {
@@ -98,11 +118,14 @@ def predict(net, task, *, key: jax.Array, step: float = 0.01, max_steps: int = 4
         if overshoot:
             trapped = trapped_fn(prob.loss)
             sub = idx[np.unique(np.linspace(0, idx.size - 1, 4).round().astype(int))]
-            prof["overshoot"] = [overshoot_lr(prob.loss, jnp.asarray(path.thetas[i]),
-                                              trapped=trapped, n_grid=31, n_bisect=12)
-                                 for i in sub]
+            prof["overshoot"] = [
+                overshoot_lr(
+                    prob.loss, jnp.asarray(path.thetas[i]), trapped=trapped, n_grid=31, n_bisect=12
+                )
+                for i in sub
+            ]
             values["overshoot"] = min(prof["overshoot"])
-        values["epsilon"] = values["timing"] = math.nan
+        values |= {"epsilon": math.nan, "timing": math.nan, "timing_calibrated": math.nan}
         net0 = prob.net(prob.theta0)
         delay = getattr(task, "delay", None)
         if net0.rank == 1 and type(net0.readout).__name__ == "ThresholdReadout" and delay:
@@ -110,20 +133,33 @@ def predict(net, task, *, key: jax.Array, step: float = 0.01, max_steps: int = 4
             kappa0 = float(jnp.dot(net0.nT[:, 0], net0.r0))
             k_theta = float(net0.readout.theta)
             e_lr, eps, g2, interior = epsilon_projection_lr(
-                prob, th, delay=delay, kappa0=kappa0, kappa_theta=k_theta)
+                prob, th, delay=delay, kappa0=kappa0, kappa_theta=k_theta
+            )
             t_lr, tstar, tg2 = timing_projection_lr(prob, th, delay=delay)
             values["epsilon"] = e_lr if interior else math.nan
             values["timing"] = t_lr
-            q |= {"epsilon": eps, "grad_epsilon_sq": g2, "ghost_interior": float(interior),
-                  "t_star": tstar, "grad_t_star_sq": tg2}
+            values["timing_calibrated"] = TIMING_CALIBRATION * t_lr
+            q |= {
+                "epsilon": eps,
+                "grad_epsilon_sq": g2,
+                "ghost_interior": float(interior),
+                "t_star": tstar,
+                "grad_t_star_sq": tg2,
+            }
+    binds = "timing_calibrated" if math.isfinite(values["timing_calibrated"]) else "curvature"
     if path.status != "ok":
         status = "no_drop"
-    elif math.isfinite(values["overshoot"]):
-        status = "ok"
-    elif math.isfinite(values["curvature"]):
+    elif math.isfinite(values[binds]):
         status = "ok"
     else:
         status = "no_bound"
-    binds = "overshoot" if math.isfinite(values["overshoot"]) else "curvature"
-    return Prediction(status, float(values[binds]), binds, values, q, len(path.loss),
-                      time.time() - t0, {k: list(map(float, v)) for k, v in prof.items()})
+    return Prediction(
+        status,
+        float(values[binds]),
+        binds,
+        values,
+        q,
+        len(path.loss),
+        time.time() - t0,
+        {k: list(map(float, v)) for k, v in prof.items()},
+    )

@@ -30,8 +30,14 @@ import jax.numpy as jnp
 
 from ghostmech.canonical import critical_lr
 
-__all__ = ["latent_flow", "ghost_epsilon", "epsilon_projection_lr", "crossing_step",
-           "timing_projection_lr"]
+__all__ = [
+    "latent_flow",
+    "ghost_epsilon",
+    "projected_lr",
+    "epsilon_projection_lr",
+    "crossing_step",
+    "timing_projection_lr",
+]
 
 
 def latent_flow(net):
@@ -40,11 +46,17 @@ def latent_flow(net):
     return lambda k: -k + jnp.dot(n, jnp.tanh(m * k + b))
 
 
-def ghost_epsilon(net, *, lo: float, hi: float, n_grid: int = 801):
-    """``(ε, κ_g, interior)``: ε = F F''/2 at the minimum of F on [lo, hi] (grid + Newton on
-    F'; the last Newton step keeps the implicit derivative ∂κ_g/∂θ = −∂_θF'/F'').
-    ``interior`` is False when the minimum sits on an end of the interval (no ghost)."""
-    f = latent_flow(net)
+def ghost_epsilon(f, *, lo: float, hi: float, n_grid: int = 801):
+    """``(ε, κ_g, interior)`` of a 1-D flow ``f``: ε = F F''/2 at the minimum of F on
+    [lo, hi] (grid + Newton on F'; the last Newton step keeps the implicit derivative
+    ∂κ_g/∂θ = −∂_θF'/F''). ``interior`` is False when the minimum sits on an end of the
+    interval (no speed minimum inside: no ghost).
+
+    >>> import jax.numpy as jnp
+    >>> eps, k, inside = ghost_epsilon(lambda x: 0.5 + 2.0 * (x - 0.3) ** 2, lo=-1.0, hi=1.0)
+    >>> round(float(eps), 4), round(float(k), 4), bool(inside)
+    (1.0, 0.3, True)
+    """
     d1 = jax.grad(f)
     d2 = jax.grad(d1)
     grid = jnp.linspace(lo, hi, n_grid)
@@ -58,18 +70,32 @@ def ghost_epsilon(net, *, lo: float, hi: float, n_grid: int = 801):
     return eps, k, interior
 
 
+def projected_lr(eps_of, theta, *, time: float):
+    """(η_c, ε, ‖∇_θ ε‖²) for any ``eps_of(θ)``: Eq. 23 (loss / T', T' = ``time``) divided
+    by ‖∇_θ ε‖² (module docstring).
+
+    >>> import jax.numpy as jnp
+    >>> from ghostmech.canonical import critical_lr
+    >>> eta, _, _ = projected_lr(lambda t: t[0], jnp.array([1e-3]), time=100.0)
+    >>> eta == critical_lr(100.0, scale="per_T")
+    True
+    """
+    eps, grad = jax.value_and_grad(eps_of)(theta)
+    g2 = float(jnp.dot(grad, grad))
+    return critical_lr(time, scale="per_T") / g2, float(eps), g2
+
+
 def epsilon_projection_lr(problem, theta, *, delay: int, kappa0: float, kappa_theta: float):
-    """(η_c, ε, ‖∇_θ ε‖², interior) of the ε-projection at θ (module docstring)."""
+    """(η_c, ε, ‖∇_θ ε‖², interior) of the ε-projection at θ for a rank-one network, ε of
+    its latent flow between κ₀ and κ_θ, T' = αT (module docstring)."""
     alpha = problem.net(theta).alpha
 
     def eps_of(t):
-        return ghost_epsilon(problem.net(t), lo=kappa0, hi=kappa_theta)[0]
+        return ghost_epsilon(latent_flow(problem.net(t)), lo=kappa0, hi=kappa_theta)[0]
 
-    eps, grad = jax.value_and_grad(eps_of)(theta)
-    _, _, interior = ghost_epsilon(problem.net(theta), lo=kappa0, hi=kappa_theta)
-    g2 = float(jnp.dot(grad, grad))
-    eta_can = critical_lr(alpha * delay, scale="per_T")
-    return eta_can / g2, float(eps), g2, bool(interior)
+    eta, eps, g2 = projected_lr(eps_of, theta, time=alpha * delay)
+    _, _, interior = ghost_epsilon(latent_flow(problem.net(theta)), lo=kappa0, hi=kappa_theta)
+    return eta, eps, g2, bool(interior)
 
 
 def crossing_step(net, *, steps: int):
