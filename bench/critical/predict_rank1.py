@@ -35,14 +35,13 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--delays", type=int, nargs="+", default=[10, 20, 40, 80])
     ap.add_argument("--overshoot", action="store_true")
+    ap.add_argument("--tag", default=None, help="output name (default predict_<family>)")
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
     a = ap.parse_args(argv)
     preset, over = FAMILIES[a.family]
     res, t0 = {}, time.time()
     for T in a.delays:
         keys = jax.random.split(jax.random.fold_in(jax.random.key(13), T), 8)[: a.seeds]
-        if a.family != "rank1":  # measure_sweep's seeds: integer seeds → key(seed) split
-            import jax.numpy as jnp  # noqa: F401
         rows = []
         for s, k in enumerate(keys):
             net = make_preset(preset, key=k, **over)
@@ -63,7 +62,8 @@ def main(argv=None) -> None:
             "wall_s": time.time() - t0,
             "command": " ".join(sys.argv),
         }
-        (a.out / f"predict_{a.family}.json").write_text(json.dumps(out, indent=1))
+        name = a.tag or f"predict_{a.family}"
+        (a.out / f"{name}.json").write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def load(res: Path):
     for fam in FAMILIES:
         f = res / f"{fam}_da.json"
         if f.is_file():
-            meas[fam] = {int(t): v for t, v in json.loads(f.read_text())[fam].items()}
+            meas[fam] = {
+                int(t): v for t, v in json.loads(f.read_text())[fam].items() if t.isdigit()
+            }
         f = res / f"predict_{fam}.json"
         if f.is_file():
             pred[fam] = {int(t): v for t, v in json.loads(f.read_text())["per_delay"].items()}
@@ -50,7 +52,9 @@ def table(meas, pred, calib: int):
             m = meas[fam][T]
             p = pred.get(fam, {}).get(T, [])
             vals = {k: _gm(r["values"][k] for r in p) for k in PREDICTORS}
-            interior = [r["quantities"].get("ghost_interior") for r in p]
+            interior = [
+                r["quantities"]["ghost_interior"] for r in p if "ghost_interior" in r["quantities"]
+            ]
             gt2 = _gm(r["quantities"].get("grad_t_star_sq") for r in p)
             row = dict(
                 family=fam,
@@ -67,6 +71,19 @@ def table(meas, pred, calib: int):
             )
             rows.append(row)
     out["rows"] = rows
+    out["exponents"] = {}
+    for fam in FAMILIES:
+        rs = [w for w in rows if w["family"] == fam]
+        e = {}
+        for key in ("measured", *PREDICTORS):
+            pts = [
+                (w["T"], w["measured"] if key == "measured" else w["predicted"][key]) for w in rs
+            ]
+            pts = [(t, v) for t, v in pts if np.isfinite(v) and v > 0]
+            if len(pts) >= 2:
+                t, v = np.log(np.array(pts)).T
+                e[key] = float(np.polyfit(t, v, 1)[0])
+        out["exponents"][fam] = e
     return out
 
 
@@ -151,6 +168,7 @@ def main(argv=None) -> None:
     (a.res / "validation.json").write_text(json.dumps(out, indent=1))
     figure(out, a.fig)
     print(markdown(out))
+    print(json.dumps(out["exponents"]), json.dumps(out["calibration"]))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ from ghostmech.critical.measure import outcomes_from_history, summarise
 from ghostmech.critical.overshoot import overshoot_lr
 from ghostmech.critical.path import gradient_flow_path
 from ghostmech.critical.problem import make_problem
-from ghostmech.critical.projection import crossing_step, ghost_epsilon, projected_lr
+from ghostmech.critical.projection import (
+    crossing_step,
+    ghost_epsilon,
+    output_crossing_step,
+    projected_lr,
+)
 from ghostmech.critical.stats import crossing, fit_exponent, monotone, wilson
 from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation
@@ -154,6 +159,12 @@ def test_crossing_step_gradient_matches_finite_differences():
         fd = (t_star(th + h * v) - t_star(th - h * v)) / (2 * h)
         assert float(t_star(th)) < 12  # the learned network crosses the threshold
         assert float(jnp.dot(g, v)) == pytest.approx(float(fd), rel=1e-5)
+        # the output z = σ(β(κ_{t+1} − κ_θ)) crosses ½ at the same event (interpolated in
+        # z instead of κ: within one step); at initialisation neither crosses (2T)
+        t_out = output_crossing_step(prob.net(th), prob.task)
+        assert abs(float(t_out) - float(t_star(th))) < 1.0
+        assert float(output_crossing_step(prob.net(prob.theta0), prob.task)) == 12.0
+        assert float(t_star(prob.theta0)) == 12.0
 
 
 def test_path_reaches_learned_and_loss_decreases():

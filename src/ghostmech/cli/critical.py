@@ -142,4 +142,5 @@ def critical_lr(
         table.add_row("measured 95 % interval", f"[{lo:.4g}, {hi:.4g}]")
         table.add_row("predicted / measured", f"{out['ratio']:.3g}")
     table.add_row("status", pred.status)
+    table.add_row("path steps / wall s", f"{pred.path_steps} / {pred.wall_s:.1f}")
     console.print(table)

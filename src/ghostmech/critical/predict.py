@@ -37,12 +37,17 @@ from ghostmech.critical.curvature import eos_lr, lanczos_max_batch
 from ghostmech.critical.overshoot import overshoot_lr, trapped_fn
 from ghostmech.critical.path import gradient_flow_path
 from ghostmech.critical.problem import make_problem
-from ghostmech.critical.projection import epsilon_projection_lr, timing_projection_lr
+from ghostmech.critical.projection import (
+    epsilon_projection_lr,
+    latent_flow,
+    output_timing_lr,
+    timing_projection_lr,
+)
 
 __all__ = ["Prediction", "predict", "PREDICTORS", "STATUSES", "TIMING_CALIBRATION"]
 
 PREDICTORS = ("timing_calibrated", "timing", "epsilon", "curvature", "overshoot")
-TIMING_CALIBRATION = 1.96  # measured / timing projection, rank one, DA, T = 20 (docs/critical.md)
+TIMING_CALIBRATION = 1.49  # measured / timing at T = 20 only, rank one, DA (docs/critical.md)
 STATUSES = ("ok", "no_drop", "no_bound")
 
 
@@ -128,10 +133,21 @@ def predict(
         values |= {"epsilon": math.nan, "timing": math.nan, "timing_calibrated": math.nan}
         net0 = prob.net(prob.theta0)
         delay = getattr(task, "delay", None)
+        if (
+            delay
+            and getattr(task, "name", "") == "da"
+            and not (net0.rank == 1 and type(net0.readout).__name__ == "ThresholdReadout")
+        ):  # any other network on DA: t* from the output's crossing of ½
+            t_lr, tstar, tg2 = output_timing_lr(prob, jnp.asarray(path.thetas[best]), delay=delay)
+            values["timing"] = t_lr
+            q |= {"t_star": tstar, "grad_t_star_sq": tg2}
         if net0.rank == 1 and type(net0.readout).__name__ == "ThresholdReadout" and delay:
             th = jnp.asarray(path.thetas[best])
-            kappa0 = float(jnp.dot(net0.nT[:, 0], net0.r0))
-            k_theta = float(net0.readout.theta)
+            net_b = prob.net(th)
+            kappa0 = float(jnp.dot(net_b.nT[:, 0], net_b.r0))
+            k_theta = float(net_b.readout.theta)
+            grid = jnp.linspace(kappa0, k_theta, 401)
+            speed = jax.vmap(latent_flow(net_b))(grid)
             e_lr, eps, g2, interior = epsilon_projection_lr(
                 prob, th, delay=delay, kappa0=kappa0, kappa_theta=k_theta
             )
@@ -145,6 +161,8 @@ def predict(
                 "ghost_interior": float(interior),
                 "t_star": tstar,
                 "grad_t_star_sq": tg2,
+                "speed_max_over_min": float(speed.max() / speed.min()),
+                "speed_min_at": float((grid[jnp.argmin(speed)] - kappa0) / (k_theta - kappa0)),
             }
     binds = "timing_calibrated" if math.isfinite(values["timing_calibrated"]) else "curvature"
     if path.status != "ok":

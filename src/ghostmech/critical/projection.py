@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from ghostmech.canonical import critical_lr
+from ghostmech.training.losses import forward
 
 __all__ = [
     "latent_flow",
@@ -37,6 +38,8 @@ __all__ = [
     "epsilon_projection_lr",
     "crossing_step",
     "timing_projection_lr",
+    "output_crossing_step",
+    "output_timing_lr",
 ]
 
 
@@ -72,13 +75,14 @@ def ghost_epsilon(f, *, lo: float, hi: float, n_grid: int = 801):
 
 def projected_lr(eps_of, theta, *, time: float):
     """(η_c, ε, ‖∇_θ ε‖²) for any ``eps_of(θ)``: Eq. 23 (loss / T', T' = ``time``) divided
-    by ‖∇_θ ε‖² (module docstring).
+        by ‖∇_θ ε‖² (module docstring).
 
-    >>> import jax.numpy as jnp
-    >>> from ghostmech.canonical import critical_lr
-    >>> eta, _, _ = projected_lr(lambda t: t[0], jnp.array([1e-3]), time=100.0)
-    >>> eta == critical_lr(100.0, scale="per_T")
-    True
+        >>> import jax.numpy as jnp
+        >>> from ghostmech.canonical import critical_lr
+    from ghostmech.training.losses import forward
+        >>> eta, _, _ = projected_lr(lambda t: t[0], jnp.array([1e-3]), time=100.0)
+        >>> eta == critical_lr(100.0, scale="per_T")
+        True
     """
     eps, grad = jax.value_and_grad(eps_of)(theta)
     g2 = float(jnp.dot(grad, grad))
@@ -122,5 +126,28 @@ def crossing_step(net, *, steps: int):
 def timing_projection_lr(problem, theta, *, delay: int):
     """(η_c, t*, ‖∇_θ t*‖²) of the timing projection at θ (module docstring)."""
     t, g = jax.value_and_grad(lambda th: crossing_step(problem.net(th), steps=2 * delay))(theta)
+    g2 = float(jnp.dot(g, g))
+    return (delay**2 / g2 if g2 > 0 else math.inf), float(t), g2
+
+
+def output_crossing_step(net, task):
+    """t* of any network on DA: the (linearly interpolated) step at which the output z_t of
+    the task's single trial first reaches ½ (the accuracy threshold); 2T if it never does.
+    For the Eq. 36 readout this is where κ_{t+1} reaches κ_θ (`crossing_step`)."""
+    batch = task.all_trials()
+    z = forward(net, jnp.asarray(batch.inputs, jnp.float64), key=None)[1][:, 0, 0]
+    steps = z.shape[0]
+    above = z >= 0.5
+    j = jnp.argmax(above)
+    jm = jnp.maximum(j - 1, 0)
+    frac = (0.5 - z[jm]) / jnp.where(z[j] != z[jm], z[j] - z[jm], 1.0)
+    t = jm + jnp.clip(frac, 0.0, 1.0)
+    return jnp.where(above.any() & (j > 0), t, float(steps))
+
+
+def output_timing_lr(problem, theta, *, delay: int):
+    """(η_c, t*, ‖∇_θ t*‖²) of the timing projection with t* from the output
+    (`output_crossing_step`): any network on DA."""
+    t, g = jax.value_and_grad(lambda th: output_crossing_step(problem.net(th), problem.task))(theta)
     g2 = float(jnp.dot(g, g))
     return (delay**2 / g2 if g2 > 0 else math.inf), float(t), g2
