@@ -35,9 +35,9 @@ def load(res: Path):
             meas[fam] = {
                 int(t): v for t, v in json.loads(f.read_text())[fam].items() if t.isdigit()
             }
-        f = res / f"predict_{fam}.json"
-        if f.is_file():
-            pred[fam] = {int(t): v for t, v in json.loads(f.read_text())["per_delay"].items()}
+        for f in sorted(res.glob(f"predict_{fam}*.json")):  # predict_rank1_T80.json too
+            per = json.loads(f.read_text())["per_delay"]
+            pred.setdefault(fam, {}).update({int(t): v for t, v in per.items()})
     return meas, pred
 
 
@@ -48,8 +48,14 @@ def table(meas, pred, calib: int):
         c = meas["rank1"][calib]["eta_c"] / _gm(r["values"]["timing"] for r in pred["rank1"][calib])
     out["calibration"] = {"family": "rank1", "delay": calib, "c_timing": c}
     for fam in FAMILIES:
-        for T in sorted(meas.get(fam, {})):
-            m = meas[fam][T]
+        none = {
+            "eta_c": math.nan,
+            "ci95": [math.nan, math.nan],
+            "decided": [0],
+            "status": "not_measured",
+        }
+        for T in sorted(set(meas.get(fam, {})) | set(pred.get(fam, {}))):
+            m = meas.get(fam, {}).get(T, none)
             p = pred.get(fam, {}).get(T, [])
             vals = {k: _gm(r["values"][k] for r in p) for k in PREDICTORS}
             interior = [
@@ -64,9 +70,10 @@ def table(meas, pred, calib: int):
                 n=int(sum(m["decided"])),
                 status=m["status"],
                 predicted=vals,
-                calibrated_timing=c * vals["timing"],
+                calibrated_timing=c * vals["timing"] if fam == "rank1" else math.nan,
                 n_pred=len(p),
                 ghosts=sum(1 for g in interior if g),
+                n_ghost_checked=len(interior),
                 grad_t_star_sq=gt2,
             )
             rows.append(row)
@@ -108,7 +115,7 @@ def markdown(out) -> str:
             f"{f(p['timing'])} ({r(p['timing'], m)}) | {f(w['calibrated_timing'])} "
             f"({r(w['calibrated_timing'], m)}) | {f(p['epsilon'])} | "
             f"{f(p['curvature'])} ({r(p['curvature'], m)}) | "
-            f"{w['ghosts']} of {w['n_pred']} |"
+            + (f"{w['ghosts']} of {w['n_ghost_checked']} |" if w["n_ghost_checked"] else "— |")
         )
     return "\n".join(lines)
 
@@ -122,7 +129,7 @@ def figure(out, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     colors = {"rank1": "C0", "rank2": "C2", "full": "C3"}
     for fam in FAMILIES:
-        rows = [w for w in out["rows"] if w["family"] == fam and np.isfinite(w["measured"])]
+        rows = [w for w in out["rows"] if w["family"] == fam]
         if not rows:
             continue
         T = np.array([w["T"] for w in rows], float)
@@ -149,8 +156,10 @@ def figure(out, path: Path) -> None:
             v = np.array([w["calibrated_timing"] for w in rows])
             ax.plot(T, v, "-", color=colors[fam], lw=1, label="rank1: calibrated timing")
             ref = m[0] * (T / T[0]) ** -4.0
-            ax.plot(T, ref, "-", color="0.6", lw=0.8, label="∝ T⁻⁴ (canonical)")
+            ax.plot(T, ref, "-", color="0.6", lw=0.8, label="∝ T⁻⁴ (canonical, through T = 10)")
     ax.set(xscale="log", yscale="log", xlabel="delay T (steps)", ylabel="critical lr η_c")
+    ax.set_xticks([10, 20, 40, 80], labels=["10", "20", "40", "80"])
+    ax.minorticks_off()
     ax.legend(fontsize=7, frameon=False, ncol=2)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
