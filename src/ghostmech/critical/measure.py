@@ -185,6 +185,7 @@ def measure_rank1_da(
         if log is not None:
             log(
                 f"T={delay} epoch {done.max()} active {active.size}/{n_tot} "
+                f"trapped {np.bincount(np.flatnonzero(outcome == 1) // n_seeds, minlength=lrs.size)} "
                 f"({time.time() - t0:.0f} s)"
             )
     shape = (lrs.size, n_seeds)

@@ -75,14 +75,13 @@ def ghost_epsilon(f, *, lo: float, hi: float, n_grid: int = 801):
 
 def projected_lr(eps_of, theta, *, time: float):
     """(η_c, ε, ‖∇_θ ε‖²) for any ``eps_of(θ)``: Eq. 23 (loss / T', T' = ``time``) divided
-        by ‖∇_θ ε‖² (module docstring).
+    by ‖∇_θ ε‖² (module docstring).
 
-        >>> import jax.numpy as jnp
-        >>> from ghostmech.canonical import critical_lr
-    from ghostmech.training.losses import forward
-        >>> eta, _, _ = projected_lr(lambda t: t[0], jnp.array([1e-3]), time=100.0)
-        >>> eta == critical_lr(100.0, scale="per_T")
-        True
+    >>> import jax.numpy as jnp
+    >>> from ghostmech.canonical import critical_lr
+    >>> eta, _, _ = projected_lr(lambda t: t[0], jnp.array([1e-3]), time=100.0)
+    >>> eta == critical_lr(100.0, scale="per_T")
+    True
     """
     eps, grad = jax.value_and_grad(eps_of)(theta)
     g2 = float(jnp.dot(grad, grad))
