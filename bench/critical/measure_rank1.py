@@ -1,0 +1,79 @@
+"""Measure η_c of rank-one RNNs on DA at T ∈ {10, 20, 40, 80} (issue 13, deliverable 1).
+
+    nice -n 10 python -m bench.critical.measure_rank1 [--seeds 8] [--out docs/results/critical]
+
+Grid per delay: 11 lrs, 0.06 decade apart, centred on a guess (the earlier fig9 run;
+T = 80 is centred on the extrapolation of the measured T = 20, 40). Writes
+``rank1_da.json`` (per delay: lrs, counts, Wilson intervals, η_c with 95 % interval,
+wall time) and the outcomes ``rank1_da.npz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ghostmech.critical.measure import measure_rank1_da
+from ghostmech.critical.stats import fit_exponent
+
+GUESS = {10: 0.045, 20: 0.015, 40: 0.0042}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--delays", type=int, nargs="+", default=[10, 20, 40, 80])
+    ap.add_argument("--budget", type=float, default=200.0)
+    ap.add_argument("--tag", default="rank1_da")
+    ap.add_argument("--half", type=float, default=0.35, help="half-width of the grid, decades")
+    ap.add_argument("--n-lrs", type=int, default=11)
+    ap.add_argument("--centre", type=float, default=None)
+    ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    key = jax.random.key(13)
+    res, t0 = {}, time.time()
+    raw = {}
+    for T in a.delays:
+        if a.centre:
+            centre = a.centre
+        elif T in GUESS:
+            centre = GUESS[T]
+        else:  # extrapolate from the two largest measured delays
+            ts = sorted(res)[-2:]
+            p = math.log(res[ts[1]]["eta_c"] / res[ts[0]]["eta_c"]) / math.log(ts[1] / ts[0])
+            centre = res[ts[1]]["eta_c"] * (T / ts[1]) ** p
+        lrs = np.logspace(math.log10(centre) - a.half, math.log10(centre) + a.half, a.n_lrs)
+        m = measure_rank1_da(
+            lrs,
+            key=jax.random.fold_in(key, T),
+            delay=T,
+            n_seeds=a.seeds,
+            budget=a.budget,
+            chunk=2000 if T <= 20 else 5000,
+            log=lambda s: print(s, flush=True),
+        )
+        res[T] = m.as_dict() | dict(epochs_budget=a.budget, centre=centre, n_seeds=a.seeds)
+        raw[f"outcome_T{T}"], raw[f"epochs_T{T}"], raw[f"boot_T{T}"] = m.outcome, m.epochs, m.boot
+        raw[f"lrs_T{T}"] = m.lrs
+        print(T, m.status, m.eta_c, m.ci, m.trapped, m.decided, f"{m.wall_s:.0f}s", flush=True)
+        ok = [t for t in res if res[t]["status"] == "ok"]
+        summary = dict(rank1=res, wall_s=time.time() - t0, command=" ".join(sys.argv))
+        if len(ok) >= 2:
+            p, lo, hi = fit_exponent(
+                ok, [res[t]["eta_c"] for t in ok], [raw[f"boot_T{t}"] for t in ok]
+            )
+            summary["exponent"] = dict(p=p, ci95=[lo, hi], delays=ok)
+        (a.out / f"{a.tag}.json").write_text(json.dumps(summary, indent=1))
+        np.savez(a.out / f"{a.tag}.npz", **raw)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Validation table (markdown) and figure of measured vs predicted η_c (issue 13).
+
+    python -m bench.critical.report [--res docs/results/critical] [--fig docs/images/critical_lr.png]
+
+Reads ``<family>_da.json`` (measured, `measure_rank1` / `measure_sweep`) and
+``predict_<family>.json`` (`predict_rank1`). The calibrated timing law multiplies the
+timing projection by one constant c, the ratio measured / predicted at T = ``--calib``
+for rank one (geometric mean over its networks); the other delays validate it.
+Writes ``validation.json`` next to the inputs and prints the markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+FAMILIES = ("rank1", "rank2", "full")
+PREDICTORS = ("timing", "epsilon", "curvature")
+
+
+def _gm(xs) -> float:
+    xs = [x for x in xs if x is not None and np.isfinite(x) and x > 0]
+    return float(np.exp(np.mean(np.log(xs)))) if xs else math.nan
+
+
+def load(res: Path):
+    meas, pred = {}, {}
+    for fam in FAMILIES:
+        f = res / f"{fam}_da.json"
+        if f.is_file():
+            meas[fam] = {
+                int(t): v for t, v in json.loads(f.read_text())[fam].items() if t.isdigit()
+            }
+        for f in sorted(res.glob(f"predict_{fam}*.json")):  # predict_rank1_T80.json too
+            per = json.loads(f.read_text())["per_delay"]
+            pred.setdefault(fam, {}).update({int(t): v for t, v in per.items()})
+    return meas, pred
+
+
+def table(meas, pred, calib: int):
+    rows, out = [], {}
+    c = math.nan
+    if calib in meas.get("rank1", {}) and calib in pred.get("rank1", {}):
+        c = meas["rank1"][calib]["eta_c"] / _gm(r["values"]["timing"] for r in pred["rank1"][calib])
+    out["calibration"] = {"family": "rank1", "delay": calib, "c_timing": c}
+    for fam in FAMILIES:
+        none = {
+            "eta_c": math.nan,
+            "ci95": [math.nan, math.nan],
+            "decided": [0],
+            "status": "not_measured",
+        }
+        for T in sorted(set(meas.get(fam, {})) | set(pred.get(fam, {}))):
+            m = meas.get(fam, {}).get(T, none)
+            p = pred.get(fam, {}).get(T, [])
+            vals = {k: _gm(r["values"][k] for r in p) for k in PREDICTORS}
+            interior = [
+                r["quantities"]["ghost_interior"] for r in p if "ghost_interior" in r["quantities"]
+            ]
+            gt2 = _gm(r["quantities"].get("grad_t_star_sq") for r in p)
+            row = dict(
+                family=fam,
+                T=T,
+                measured=m["eta_c"],
+                ci95=m["ci95"],
+                n=int(sum(m["decided"])),
+                status=m["status"],
+                predicted=vals,
+                calibrated_timing=c * vals["timing"] if fam == "rank1" else math.nan,
+                n_pred=len(p),
+                ghosts=sum(1 for g in interior if g),
+                n_ghost_checked=len(interior),
+                grad_t_star_sq=gt2,
+            )
+            rows.append(row)
+    out["rows"] = rows
+    out["exponents"] = {}
+    for fam in FAMILIES:
+        rs = [w for w in rows if w["family"] == fam]
+        e = {}
+        for key in ("measured", *PREDICTORS):
+            pts = [
+                (w["T"], w["measured"] if key == "measured" else w["predicted"][key]) for w in rs
+            ]
+            pts = [(t, v) for t, v in pts if np.isfinite(v) and v > 0]
+            if len(pts) >= 2:
+                t, v = np.log(np.array(pts)).T
+                e[key] = float(np.polyfit(t, v, 1)[0])
+        out["exponents"][fam] = e
+    return out
+
+
+def markdown(out) -> str:
+    def f(x):
+        return "—" if x is None or not np.isfinite(x) else f"{x:.3g}"
+
+    def r(p, m):
+        return "—" if not (np.isfinite(p) and np.isfinite(m)) else f"{p / m:.2f}"
+
+    head = (
+        "| net | T | measured η_c [95 %] | timing T²/‖∇t*‖² (ratio) | calibrated timing "
+        "(ratio) | ε-projection | curvature 2/λ_max (ratio) | ghosts at the drop |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for w in out["rows"]:
+        m, p = w["measured"], w["predicted"]
+        lo, hi = w["ci95"]
+        lines.append(
+            f"| {w['family']} | {w['T']} | {f(m)} [{f(lo)}, {f(hi)}] (n = {w['n']}) | "
+            f"{f(p['timing'])} ({r(p['timing'], m)}) | {f(w['calibrated_timing'])} "
+            f"({r(w['calibrated_timing'], m)}) | {f(p['epsilon'])} | "
+            f"{f(p['curvature'])} ({r(p['curvature'], m)}) | "
+            + (f"{w['ghosts']} of {w['n_ghost_checked']} |" if w["n_ghost_checked"] else "— |")
+        )
+    return "\n".join(lines)
+
+
+def figure(out, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    colors = {"rank1": "C0", "rank2": "C2", "full": "C3"}
+    for fam in FAMILIES:
+        rows = [w for w in out["rows"] if w["family"] == fam]
+        if not rows:
+            continue
+        T = np.array([w["T"] for w in rows], float)
+        m = np.array([w["measured"] for w in rows])
+        lo = np.array([w["ci95"][0] for w in rows])
+        hi = np.array([w["ci95"][1] for w in rows])
+        ax.errorbar(
+            T,
+            m,
+            yerr=[m - lo, hi - m],
+            fmt="o",
+            color=colors[fam],
+            label=f"{fam}: measured",
+            capsize=3,
+        )
+        for key, style, lab in (
+            ("timing", "--", "timing T²/‖∇t*‖²"),
+            ("curvature", ":", "curvature 2/λ_max"),
+        ):
+            v = np.array([w["predicted"][key] for w in rows])
+            if np.isfinite(v).any():
+                ax.plot(T, v, style, color=colors[fam], label=f"{fam}: {lab}")
+        if fam == "rank1":
+            v = np.array([w["calibrated_timing"] for w in rows])
+            ax.plot(T, v, "-", color=colors[fam], lw=1, label="rank1: calibrated timing")
+            ref = m[0] * (T / T[0]) ** -4.0
+            ax.plot(T, ref, "-", color="0.6", lw=0.8, label="∝ T⁻⁴ (canonical, through T = 10)")
+    ax.set(xscale="log", yscale="log", xlabel="delay T (steps)", ylabel="critical lr η_c")
+    ax.set_xticks([10, 20, 40, 80], labels=["10", "20", "40", "80"])
+    ax.minorticks_off()
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--res", type=Path, default=Path("docs/results/critical"))
+    ap.add_argument("--fig", type=Path, default=Path("docs/images/critical_lr.png"))
+    ap.add_argument("--calib", type=int, default=20)
+    a = ap.parse_args(argv)
+    meas, pred = load(a.res)
+    out = table(meas, pred, a.calib)
+    (a.res / "validation.json").write_text(json.dumps(out, indent=1))
+    figure(out, a.fig)
+    print(markdown(out))
+    print(json.dumps(out["exponents"]), json.dumps(out["calibration"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Measuring a critical learning rate: outcomes per (lr, network) and the crossing of ½.
+
+Every network of ``n_seeds`` initial networks is trained from its initialisation with plain
+SGD at every lr of a grid until its outcome is decided (docs/theory.md, "Predicting the
+critical learning rate", measurement):
+
+* **trapped**: at any epoch L > `LOSS_TRAPPED` (= 0.9) and ‖∇L‖ < `GRAD_TRAPPED` (= 1e-6,
+  float32): the no-learning zone of Fig. 3B, where the output is confidently wrong and
+  the gradient vanishes (the plateau's ‖∇L‖ is ≈ 1e-4–1e-3). It is absorbing: the
+  network stops there;
+* **learned**: not trapped, and L < `LEARNED` (= 0.1) at the end of the budget of
+  ``budget / lr`` epochs (a fixed gradient-flow time ``lr · epochs``; the plateau lasts
+  ∝ 1/lr). A trapped DA network sits at L = R/T = 1, a learned one near 0.02;
+* **undecided**: neither (still on the plateau, or oscillating above L = 0.1).
+
+Networks learn and are then trapped in the oscillations after the drop (measured: at
+T = 20, lr 0.025, 5 of 8 rank-one networks reached L < 0.1 first and ended above it), so a
+network that learned is followed to the end of its budget. η_c is where the fraction
+trapped among the decided networks crosses ½ (`stats.crossing`), with a bootstrap
+interval over networks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ghostmech._checks import check_positive, check_positive_int
+from ghostmech.critical.stats import bootstrap_crossing, crossing, wilson
+from ghostmech.networks import make_preset
+from ghostmech.training.kernels import train_rank1_da_grid
+
+__all__ = [
+    "LEARNED",
+    "LOSS_TRAPPED",
+    "GRAD_TRAPPED",
+    "STATUSES",
+    "Measured",
+    "summarise",
+    "rank1_params",
+    "measure_rank1_da",
+]
+
+LEARNED = 0.1
+LOSS_TRAPPED = 0.9
+GRAD_TRAPPED = 1e-6
+STATUSES = ("ok", "not_bracketed")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measured η_c: ``status`` in `STATUSES`; per lr the counts and Wilson intervals
+    of the fraction trapped; ``outcome`` ``[n_lrs, nets]`` (1 trapped, 0 learned, NaN
+    undecided) and ``epochs`` (epoch of the decision, or the budget)."""
+
+    status: str
+    eta_c: float
+    ci: tuple[float, float]
+    lrs: np.ndarray
+    trapped: np.ndarray
+    decided: np.ndarray
+    wilson_lo: np.ndarray
+    wilson_hi: np.ndarray
+    outcome: np.ndarray
+    epochs: np.ndarray
+    boot: np.ndarray = field(repr=False)
+    wall_s: float = math.nan
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary (no per-network arrays except the counts)."""
+        return dict(
+            status=self.status,
+            eta_c=self.eta_c,
+            ci95=list(self.ci),
+            lrs=self.lrs.tolist(),
+            trapped=self.trapped.astype(int).tolist(),
+            decided=self.decided.astype(int).tolist(),
+            undecided=(np.isnan(self.outcome).sum(1)).astype(int).tolist(),
+            wilson95=[self.wilson_lo.tolist(), self.wilson_hi.tolist()],
+            wall_s=self.wall_s,
+        )
+
+
+def summarise(
+    lrs, outcome, epochs, *, key: int = 0, wall_s: float = math.nan, above_peak: bool = False
+) -> Measured:
+    """`Measured` from outcomes ``[n_lrs, nets]``: crossing, bootstrap 95 % interval
+    (2.5–97.5 percentiles, widened to the bracketing grid cell), Wilson intervals.
+
+    ``above_peak``: the crossing is sought only at and above the lr where the fraction
+    trapped is lowest (below it, networks are not learned because the plateau outlasts the
+    run, the slow side of the window, not because they are trapped)."""
+    lrs, out = np.asarray(lrs, float), np.asarray(outcome, float)
+    if above_peak:
+        frac = np.nanmean(np.where(np.isfinite(out), out, np.nan), 1)
+        out = np.where(np.arange(lrs.size)[:, None] < int(np.nanargmin(frac)), np.nan, out)
+    dec = np.isfinite(out).sum(1)
+    trapped = np.nansum(out, 1)
+    eta, lo, hi = crossing(lrs, trapped, dec)
+    boot = bootstrap_crossing(lrs, out, key=key)
+    fin = boot[np.isfinite(boot)]
+    if math.isfinite(eta):
+        b_lo, b_hi = np.percentile(fin, [2.5, 97.5]) if fin.size else (eta, eta)
+        ci = (float(min(b_lo, lo)), float(max(b_hi, hi)))
+        status = "ok"
+    else:
+        ci, status = (math.nan, math.nan), "not_bracketed"
+    w_lo, w_hi = wilson(trapped, dec)
+    return Measured(
+        status, eta, ci, lrs, trapped, dec, w_lo, w_hi, out, np.asarray(epochs), boot, wall_s
+    )
+
+
+def rank1_params(keys: jax.Array, preset: str = "fig6a_rank1") -> tuple[jax.Array, ...]:
+    """``(m, n, b)`` ``[nets, N]`` float32 of the rank-one preset network for each key."""
+    nets = [make_preset(preset, key=k) for k in keys]
+    m = jnp.stack([jnp.asarray(net.m[:, 0], jnp.float32) for net in nets])
+    n = jnp.stack([jnp.asarray(net.nT[:, 0], jnp.float32) for net in nets])
+    b = jnp.stack([jnp.asarray(net.b, jnp.float32) for net in nets])
+    return m, n, b
+
+
+def _bucket(k: int) -> int:
+    return 4 * -(-k // 4)
+
+
+def measure_rank1_da(
+    lrs,
+    *,
+    key: jax.Array,
+    delay: int,
+    n_seeds: int = 8,
+    budget: float = 250.0,
+    chunk: int = 2000,
+    log=None,
+) -> Measured:
+    """Outcome of ``n_seeds`` rank-one DA networks (Eq. 36 readout, R = T) at each lr.
+
+    Trained by the exact rank-one kernel (`training.kernels.train_rank1_da_grid`) in
+    chunks of ``chunk`` epochs; trapped networks and those past their budget leave the
+    batch (module docstring). ``epochs`` of the result: the first epoch with L < 0.1
+    (the drop; −1 if never) per network.
+    """
+    delay = check_positive_int("delay", delay)
+    n_seeds = check_positive_int("n_seeds", n_seeds)
+    check_positive("budget", budget)
+    lrs = np.sort(np.asarray(lrs, float))
+    t0 = time.time()
+    init = rank1_params(jax.random.split(key, n_seeds))
+    n_tot = lrs.size * n_seeds
+    params = [np.tile(np.asarray(a), (lrs.size, 1)) for a in init]
+    lr = np.repeat(lrs, n_seeds)
+    limit = np.ceil(budget / lr).astype(int)
+    outcome = np.full(n_tot, np.nan)
+    drop = np.full(n_tot, -1)
+    active = np.arange(n_tot)
+    done = np.zeros(n_tot, int)
+    while active.size:
+        k = _bucket(active.size)
+        idx = np.concatenate([active, np.full(k - active.size, active[0])])
+        p, met = train_rank1_da_grid(
+            *(jnp.asarray(a[idx]) for a in params),
+            jnp.asarray(lr[idx], jnp.float32),
+            epochs=chunk,
+            delay=delay,
+            response=delay,
+            chunk=chunk,
+        )
+        for a, name in zip(params, ("m", "n", "b"), strict=True):
+            a[active] = np.asarray(p[name])[: active.size]
+        loss, gn = met["loss"][: active.size], met["grad_norm"][: active.size]
+        below = (loss < LEARNED).any(1) & (drop[active] < 0)
+        drop[active[below]] = done[active[below]] + np.argmax(loss[below] < LEARNED, 1)
+        trapped = (~np.isfinite(loss) | ((loss > LOSS_TRAPPED) & (gn < GRAD_TRAPPED))).any(1)
+        done[active] += chunk
+        over = (done[active] >= limit[active]) & ~trapped
+        outcome[active[trapped]] = 1.0
+        outcome[active[over & (loss[:, -1] < LEARNED)]] = 0.0
+        active = active[~(trapped | over)]
+        if log is not None:
+            log(
+                f"T={delay} epoch {done.max()} active {active.size}/{n_tot} "
+                f"trapped {np.bincount(np.flatnonzero(outcome == 1) // n_seeds, minlength=lrs.size)} "
+                f"({time.time() - t0:.0f} s)"
+            )
+    shape = (lrs.size, n_seeds)
+    return summarise(lrs, outcome.reshape(shape), drop.reshape(shape), wall_s=time.time() - t0)
+
+
+def _first(flags: np.ndarray) -> np.ndarray:
+    """First index along the last axis where ``flags`` holds (−1 where never)."""
+    return np.where(flags.any(-1), np.argmax(flags, -1), -1)
+
+
+def outcomes_from_history(loss, grad_norm) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome and drop epoch per network from loss / ‖∇L‖ histories ``[..., epoch]``.
+
+    Trapped (1) if at any epoch L > `LOSS_TRAPPED` and ‖∇L‖ < `GRAD_TRAPPED` (or the loss
+    is non-finite); else learned (0) if the final L < `LEARNED`; else NaN (undecided).
+    The drop epoch is the first with L < `LEARNED` (−1 if never).
+    """
+    loss, grad_norm = np.asarray(loss, float), np.asarray(grad_norm, float)
+    ok = np.isfinite(loss)
+    trapped = (~ok | ((loss > LOSS_TRAPPED) & (grad_norm < GRAD_TRAPPED))).any(-1)
+    learned = ~trapped & (loss[..., -1] < LEARNED)
+    out = np.where(trapped, 1.0, np.where(learned, 0.0, np.nan))
+    return out, _first(ok & (loss < LEARNED))
+
+
+def measure_sweep(build, task, lrs, *, seeds, epochs: int, chunk: int = 1000, **kw) -> Measured:
+    """η_c of any network family by the Fig. 6A rule: `training.sweep` of ``build`` on
+    ``task`` at every lr for ``epochs`` epochs; a network is learned when its final
+    L < `LEARNED` (outcome 0), else not learned (1); η_c is where the fraction not
+    learned crosses ½ above the lr where it is lowest (`summarise` with ``above_peak``).
+
+    Networks with a trainable readout (Eq. 48) end trapped with ‖∇L‖ ≈ 1e-6–1e-2, so the
+    rank-one no-learning test (‖∇L‖ < `GRAD_TRAPPED`) does not apply to them.
+    ``build(key) -> RateRNN``; ``seeds`` integer seeds (same initial networks at every lr).
+    """
+    from ghostmech.training import sweep
+
+    lrs = np.sort(np.asarray(lrs, float))
+    t0 = time.time()
+    res = sweep(
+        build, task, lrs=list(lrs), seeds=list(seeds), epochs=epochs, chunk=min(chunk, epochs), **kw
+    )
+    loss = np.asarray(res.metrics["loss"], float)
+    final = loss[..., -1]
+    out = np.where(np.isfinite(final) & (final < LEARNED), 0.0, 1.0)
+    drop = _first(np.isfinite(loss) & (loss < LEARNED))
+    return summarise(lrs, out, drop, wall_s=time.time() - t0, above_peak=True)
