@@ -40,14 +40,12 @@ import os
 import statistics
 import time
 
-import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import bench.common as common
 from bench import torch_peers
-from ghostmech.networks import RateRNN, make_preset
+from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedCueDiscrimination
 from ghostmech.training import losses
 from ghostmech.training.fit import fit
@@ -184,7 +182,9 @@ def scaling(repeat: int) -> dict:
             t = timed(go, repeat)
             cpu.append(t["cpu_s"])
             wall.append(t["wall_s"])
-            print(f"scaling {axis}={v}: cpu {t['cpu_s']:.3f} s wall {t['wall_s']:.3f} s", flush=True)
+            print(
+                f"scaling {axis}={v}: cpu {t['cpu_s']:.3f} s wall {t['wall_s']:.3f} s", flush=True
+            )
         slope = float(np.polyfit(np.log(values), np.log(cpu), 1)[0])
         out[axis] = {"values": values, "cpu_s": cpu, "wall_s": wall, "loglog_slope_cpu": slope,
                      "load": os.getloadavg()[0]}  # fmt: skip
