@@ -197,6 +197,8 @@ def summary(rounds: list[dict], pairs: list[tuple[str, str, str]]) -> dict:
     for part, a, b in pairs:
         vals = [r[part][b]["cpu_s"] / r[part][a]["cpu_s"] for r in rounds if part in r]
         walls = [r[part][b]["wall_s"] / r[part][a]["wall_s"] for r in rounds if part in r]
+        if not vals:
+            continue
         out[f"{part}: {a} / {b}"] = {
             "cpu_median": statistics.median(vals), "cpu_min": min(vals), "cpu_max": max(vals),
             "wall_median": statistics.median(walls), "wall_min": min(walls),
@@ -244,7 +246,7 @@ def main(argv=None):
         "rounds": rounds,
         "ratios": summary(rounds, pairs),
     }
-    if args.grid:
+    if args.grid and rounds:
         gr = [r["grid"] for r in rounds]
         result["grid_vs_torch_loop_cpu"] = [
             g["ghostmech_sweep_vmap"]["net_epochs_per_s_cpu"]
