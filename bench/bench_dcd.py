@@ -10,7 +10,7 @@ each is run once, weighted by its multiplicity, same loss and gradient up to
 rounding; `ghostmech.training.distinct_trials`) and with ``dedupe_trials=False``
 (every trial run, the arithmetic of the peers). Also `fit` with the Fig. 5
 noise σ = 0.01 (per-trial threefry normals every epoch: trials differ, no
-compression possible; no torch peer draws them) and `sweep` over a few
+compression possible; `bench.bench_noise` sets it against a torch peer that draws them) and `sweep` over a few
 networks, backend "loop" vs "vmap" (σ = 0: compressed too).
 
 Run: ``python -m bench.bench_dcd [--json out.json]`` (small defaults, ~1-2 min).

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import bench.common as common
 
-BENCHES = ("bench_fig6a", "bench_dcd", "bench_scaling")
+BENCHES = ("bench_fig6a", "bench_dcd", "bench_scaling", "bench_noise")
 NOTES = Path(__file__).with_name("notes.md")
 
 
@@ -135,9 +135,29 @@ def render(results: dict) -> str:
             _table(["variable", "values", "seconds", "log-log slope"], rows),
             "",
         ]
+    if "bench_noise" in results:
+        out += [render_noise(results["bench_noise"])]
     if NOTES.exists():
         out += [NOTES.read_text()]
     return "\n".join(out) + "\n"
+
+
+def render_noise(r: dict) -> str:
+    """Noisy full-rank training: CPU-time ratios (median [range] over rounds), loads."""
+    rows = [
+        [k, f"{v['cpu_median']:.2f} [{v['cpu_min']:.2f}-{v['cpu_max']:.2f}]",
+         f"{v['wall_median']:.2f} [{v['wall_min']:.2f}-{v['wall_max']:.2f}]"]
+        for k, v in r["ratios"].items()
+    ]  # fmt: skip
+    loads = ", ".join(f"{x['load_start']:.1f}-{x['load_end']:.1f}" for x in r["rounds"])
+    return "\n".join([
+        "## (d) Noisy full-rank DCD (Figs. 5, 8C), same noise in every peer",
+        "",
+        f"{len(r['rounds'])} rounds; 1-min load average per round: {loads}.",
+        "",
+        _table(["workload: faster / slower", "CPU-time ratio", "wall-time ratio"], rows),
+        "",
+    ])  # fmt: skip
 
 
 def main(argv=None):

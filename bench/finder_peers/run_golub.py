@@ -52,7 +52,7 @@ def main():
     t_import = io_.import_time()
     model = TanhMap(W, b)
     finder = GivenStarts(n_candidates=len(starts), n_iters=int(opts.get("n_iters", 5000)))
-    fps, t_run = io_.timed(lambda: finder.find(model, init_states=starts))
+    fps, t_run, c_run = io_.timed_cpu(lambda: finder.find(model, init_states=starts))
     x = fps.coords() if len(fps) else np.zeros((0, len(b)))
     io_.save(
         out,
@@ -63,6 +63,8 @@ def main():
         rows=len(fps),
         torch=torch.__version__,
         torch_threads=torch.get_num_threads(),
+        t_first_cpu=c_run,
+        t_run_cpu=c_run,
     )
 
 

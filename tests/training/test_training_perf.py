@@ -2,7 +2,8 @@
 
 * σ = 0 everywhere: no normals are drawn, and the numbers equal the run that
   draws (and multiplies by 0) the noise; σ ≠ 0: the draws are the documented
-  ones (epoch key split, one key per trial), checked against `run_batch`.
+  ones (epoch key split, one key per trial), checked against `run_batch`; the
+  batch-major noisy forward equals the network run trial by trial on them.
 * ``record_every = k`` equals the every-epoch metrics subsampled at 0, k, 2k ...
   whatever the chunking, for `fit`, `sweep` and `train_chunk`.
 * ``sweep(backend="auto")`` is the rank-one DA kernel where it applies (checked
@@ -20,6 +21,7 @@ from training_cases import CHUNK, DA_TASK, DCD_TASK, da_net, dcd_net
 
 from ghostmech.networks import run_batch
 from ghostmech.training import fit, forward, init_state, sweep
+from ghostmech.training.losses import batch_noise
 from ghostmech.training.step import (
     _run_chunk_jit,
     has_noise,
@@ -89,6 +91,36 @@ def test_noisy_loss_uses_the_documented_draws():
     want, quiet = DCD_TASK.loss(z, BATCH), DCD_TASK.loss(z0, BATCH)
     np.testing.assert_allclose(met["loss"][0], want, rtol=1e-6)
     assert abs(float(want - quiet)) > 1e-4  # the noise did reach the loss
+
+
+def test_noisy_forward_full_rank_equals_the_trial_by_trial_network_with_the_same_noise():
+    net = dcd_net(jax.random.key(3), noise_std=0.2, n=5)
+    inputs = jax.random.normal(jax.random.key(4), (9, 6, net.n_in))
+    key = jax.random.key(5)
+    rates, z = forward(net, inputs, key=key)
+    xi = batch_noise(net, key, (9, 6))
+    keys = jax.random.split(key, 6)
+    for b in range(6):
+        np.testing.assert_array_equal(xi[:, b], net.noise(keys[b], 9))  # run_batch's draws
+        want = net.states(inputs[:, b], xi[:, b])
+        np.testing.assert_allclose(rates[:, b], want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(z[:, b], net.output(want), rtol=1e-5, atol=1e-6)
+    quiet, _ = forward(net, inputs, key=None)
+    assert np.max(np.abs(np.asarray(rates - quiet))) > 1e-2  # negative control: noise acts
+
+
+@pytest.mark.parametrize("scaling, factor", [("paper", 1.0), ("sde", 1 / np.sqrt(0.5))])
+def test_batch_noise_has_the_statistics_of_eq47(scaling, factor):
+    """ξ ~ N(0, s²) i.i.d. (s = σ, or σ/√α for "sde"; α = 0.5): mean, s.d. and the
+    correlation between trials, steps and neurons within 5 standard errors."""
+    net = dcd_net(jax.random.key(0), noise_std=0.1, n=50, noise_scaling=scaling, alpha=0.5)
+    xi = np.asarray(batch_noise(net, jax.random.key(1), (40, 100)), np.float64)  # 200k draws
+    s, m = 0.1 * factor, xi.size
+    assert abs(xi.mean()) < 5 * s / np.sqrt(m)
+    assert abs(xi.std() / s - 1) < 5 / np.sqrt(2 * m)
+    for a, b in ((xi[:, :-1], xi[:, 1:]), (xi[:-1], xi[1:]), (xi[..., :-1], xi[..., 1:])):
+        assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < 5 / np.sqrt(a.size)
+    assert abs(xi.std() / (2 * s) - 1) > 5 / np.sqrt(2 * m)  # the same check rejects 2s
 
 
 def test_recorded_slots_brute_force():

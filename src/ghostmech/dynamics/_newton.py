@@ -1,7 +1,8 @@
 """Stage 1 of the finder: inexact Newton–Krylov on f with a backtracking line search.
 
 Each step solves J(x) δ = −f(x) only up to a relative residual η (GMRES, J applied
-by ``jax.linearize``, the Krylov basis in float32; :mod:`._gmres`), then takes the
+by ``jax.linearize`` of f in float32 at x rounded to float32 — f's float leaves cast by
+`in_dtype` — with the Krylov basis in float32; :mod:`._gmres`), then takes the
 largest α ∈ {1, ½, ¼, …} with (Eisenstat & Walker 1994, global inexact Newton)
 
     ‖f(x + αδ)‖² ≤ (1 − 10⁻⁴ α) ‖f(x)‖²,
@@ -49,6 +50,18 @@ _SLOW, _STALL = 0.5, 4  # _STALL steps in a row with q_new > _SLOW·q: stop (slo
 _KRYLOV_DTYPE = jnp.float32
 
 
+def _is_real_float(a) -> bool:
+    return eqx.is_array(a) and jnp.issubdtype(a.dtype, jnp.floating)
+
+
+def in_dtype(f, dtype):
+    """``f`` with its float arrays (pytree leaves, e.g. an ``eqx.Module`` field's weights)
+    cast to ``dtype``: evaluated at an x of that dtype, f and its Jacobian products run
+    in it. A plain function (no array leaves) is returned as is."""
+    cast = lambda a: a.astype(dtype) if _is_real_float(a) else a  # noqa: E731
+    return jax.tree_util.tree_map(cast, f)
+
+
 def q_of(f, x):
     """q = ½‖f(x)‖² for one state x [n]."""
     fx = f(x)
@@ -92,16 +105,17 @@ def _backtrack(vf, x, d, q, skip):
     return a, ok & ~skip, qn
 
 
-def _step(vf, state, x0, tols, steps: int):
+def _step(vf, vf_k, state, x0, tols, steps: int):
     """One Newton–Krylov step on every running row of ``state`` = (x, q, stuck, k, status)."""
     x, q, stuck, k, status = state
     xscale, fscale, _, xtol, _ = tols
     running = status == RUNNING
-    fx, lin = jax.linearize(vf, x)
     kdt = _KRYLOV_DTYPE
+    fx = vf(x)
+    _, lin = jax.linearize(vf_k, x.astype(kdt))
     eta = jnp.clip(jnp.sqrt(2.0 * q) / fscale, *_ETA).astype(kdt)
     kdim = min(_KRYLOV, x.shape[1])
-    d, _, _ = gmres(lambda v: lin(v.astype(x.dtype)).astype(kdt), -fx.astype(kdt), kdim, eta)
+    d, _, _ = gmres(lambda v: lin(v).astype(kdt), -fx.astype(kdt), kdim, eta)
     d = d.astype(x.dtype)
     dn = jnp.linalg.norm(d, axis=-1)
     d = d * jnp.minimum(1.0, _MAX_STEP * xscale / jnp.where(dn > 0, dn, 1.0))[:, None]
@@ -124,6 +138,7 @@ def _advance(f, state, x0, scales, rel_tols, steps: int):
     (a start may already be a fixed point). Returns (x, q, stuck, k, status)."""
     tols = (*scales, *rel_tols)
     vf = jax.vmap(f)
+    vf_k = jax.vmap(in_dtype(f, _KRYLOV_DTYPE))
     x, stuck, k, status = state
     q = jax.vmap(lambda y: q_of(f, y))(x)
     now = verdict(x, x0, q, stuck, jnp.zeros(q.shape, bool), k, tols, steps)
@@ -131,7 +146,7 @@ def _advance(f, state, x0, scales, rel_tols, steps: int):
 
     def body(carry):
         state, i = carry
-        return _step(vf, state, x0, tols, steps), i + 1
+        return _step(vf, vf_k, state, x0, tols, steps), i + 1
 
     def cond(carry):
         return (carry[1] < _CALL_STEPS) & jnp.any(carry[0][-1] == RUNNING)

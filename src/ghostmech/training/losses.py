@@ -26,43 +26,74 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from ghostmech.networks import RateRNN
 
-__all__ = ["forward", "loss_and_metrics", "da_loss", "mse_loss"]
+__all__ = ["forward", "batch_noise", "loss_and_metrics", "da_loss", "mse_loss"]
 
 
 def forward(net: Any, inputs: Float[Array, "time batch n_in"], *, key: PRNGKeyArray | None):
     """Run ``net`` on every trial: returns (rates ``[time, batch, n]``, z ``[time, batch, n_out]``).
 
     Each trial gets its own noise key, split from ``key`` (trial b gets split(key, B)[b]).
-    ``key=None`` runs without noise and draws nothing (exact when ``noise_std == 0``);
-    a full-rank `RateRNN` then runs batch-major (`_batch_major`). With a key, and
-    for low-rank networks, the arithmetic is exactly that of ``net`` (bitwise).
+    ``key=None`` runs without noise and draws nothing (exact when ``noise_std == 0``).
+    A full-rank `RateRNN` runs batch-major (`_batch_major`), with a key on the
+    noise of `batch_noise` (the same draws as ``net(u, key=k)``: same numbers up to
+    float rounding). Other networks run ``net`` vmapped over trials (bitwise).
     """
+    full_rank = isinstance(net, RateRNN) and net.m is None
     if key is None:
-        if isinstance(net, RateRNN) and net.m is None:
+        if full_rank:
             return _batch_major(net, inputs)
         return jax.vmap(lambda u: net(u), in_axes=1, out_axes=1)(inputs)
+    if full_rank:
+        return _batch_major(net, inputs, batch_noise(net, key, inputs.shape[:2]))
     keys = jax.random.split(key, inputs.shape[1])
     return jax.vmap(lambda u, k: net(u, key=k), in_axes=(1, 0), out_axes=1)(inputs, keys)
 
 
-def _batch_major(net: RateRNN, inputs: Float[Array, "time batch n_in"]):
-    """Noise-free full-rank `RateRNN` on all trials at once (Eq. 47, carry r ``[batch, n]``):
+def batch_noise(
+    net: RateRNN, key: PRNGKeyArray, shape: tuple[int, int]
+) -> Float[Array, "time batch n"]:
+    """ξ of Eq. 47 for every step and trial of a batch, laid out ``[time, batch, n]``:
 
-        r_{t+1} = (1 − α) r_t + α tanh(r_t Wᵀ + u_t W_inᵀ + b),   z_t = readout(r_read),
+        ξ[:, b] = net.noise(split(key, batch)[b], time),
+
+    the draws ``net(u, key=k)`` makes for trial b (`RateRNN.noise`: N(0, σ²) or
+    N(0, σ²/α)), bit for bit, so a noisy batch sees the same noise whichever layout
+    runs it. A function of ``key`` only: training stays reproducible from the run's
+    key and resumes bit-identically. (One ``normal(key, (time, batch, n))`` draw
+    instead costs the same here, and threefry is 3-4x cheaper than ``rbg`` /
+    ``unsafe_rbg`` on CPU: docs/benchmarks.md.)
+    """
+    time, batch = shape
+    draws = jax.vmap(lambda k: net.noise(k, time))(jax.random.split(key, batch))
+    return jnp.swapaxes(draws, 0, 1)
+
+
+def _batch_major(
+    net: RateRNN,
+    inputs: Float[Array, "time batch n_in"],
+    xi: Float[Array, "time batch n"] | None = None,
+):
+    """Full-rank `RateRNN` on all trials at once (Eq. 47, carry r ``[batch, n]``):
+
+        r_{t+1} = (1 − α) r_t + α tanh(r_t Wᵀ + u_t W_inᵀ + b + ξ_t),   z_t = readout(r_read),
 
     one ``[batch, n] × [n, n]`` product per step and the readout inside the step
     (reading out after the scan, as ``net`` does, moves the ``[time, batch, n]``
     rates through memory once more: ~2x slower training on CPU at the Fig. 5
-    sizes). Same numbers as ``net`` vmapped over trials up to float rounding.
+    sizes). ``xi`` None: no noise. Same numbers as ``net`` vmapped over trials
+    (with the same ξ) up to float rounding.
     """
 
-    def body(r, u):
-        r_next = (1.0 - net.alpha) * r + net.alpha * jnp.tanh(r @ net.w.T + u @ net.w_in.T + net.b)
+    def body(r, ux):
+        u, x = ux
+        pre = r @ net.w.T + u @ net.w_in.T + net.b
+        pre = pre if x is None else pre + x
+        r_next = (1.0 - net.alpha) * r + net.alpha * jnp.tanh(pre)
         read = r_next if net.read == "after" else r
         return r_next, (read, jax.vmap(net.readout)(read, net.latent(read)))
 
     r0 = jnp.broadcast_to(net.r0, (inputs.shape[1], net.n))
-    return jax.lax.scan(body, r0, inputs)[1]
+    return jax.lax.scan(body, r0, (inputs, xi))[1]
 
 
 def da_loss(z: Float[Array, "time batch n_out"], batch: Any, delay: int) -> Float[Array, ""]:
