@@ -4,10 +4,20 @@
 * :func:`ghost_epsilon`, :func:`dwell_time`, :func:`passage_time` - SPEC §1.
 * :func:`flow_1d`, :func:`flow_2d` - low-rank latent flows on a grid.
 * :func:`rnn_field`, :func:`latent_field`, :func:`from_network`, :class:`MapField`.
+* :func:`bottleneck` - is a speed minimum a ghost of the task? measured passages (theory §4).
 * :func:`track`, :func:`analyze_snapshots` - points and events through training.
 """
 
 from ghostmech.dynamics.analysis import Analysis, analyze_snapshots, as_field
+from ghostmech.dynamics.bottleneck import (
+    CONTRAST_MIN,
+    PASSAGE_KINDS,
+    REGION_FACTOR,
+    SHARE_MIN,
+    Bottleneck,
+    bottleneck,
+    passage_kind,
+)
 from ghostmech.dynamics.classify import FIXED_KINDS, KINDS, classify
 from ghostmech.dynamics.fields import (
     LatentField,
@@ -27,6 +37,13 @@ from ghostmech.dynamics.speed import speed, speed_grad
 from ghostmech.dynamics.tracking import EVENT_KINDS, Event, Tracking, detect_events, track
 
 __all__ = [
+    "Bottleneck",
+    "bottleneck",
+    "passage_kind",
+    "CONTRAST_MIN",
+    "PASSAGE_KINDS",
+    "REGION_FACTOR",
+    "SHARE_MIN",
     "Analysis",
     "analyze_snapshots",
     "as_field",
