@@ -139,9 +139,7 @@ def test_dyn_ramp_network_negative_control():
     kappa = euler_map(m, nT, b, r0, 60) @ nT
     exit_ = crossing(kappa, 1.0)
     assert 0 < exit_ < 60
-    kinds = [
-        bottleneck(f, kappa[None, :, None], [p.kappa], exits=[exit_]).kind for p in cands
-    ]
+    kinds = [bottleneck(f, kappa[None, :, None], [p.kappa], exits=[exit_]).kind for p in cands]
     assert "ghost" not in kinds
     assert "shallow" in kinds
 

@@ -18,7 +18,7 @@ from ghostmech.dynamics.bottleneck import (
     bottleneck,
     passage_kind,
 )
-from ghostmech.dynamics.classify import FIXED_KINDS, KINDS, classify
+from ghostmech.dynamics.classify import FIXED_KINDS, KINDS, SYSTEMS, classify
 from ghostmech.dynamics.fields import (
     LatentField,
     MapField,
@@ -32,7 +32,7 @@ from ghostmech.dynamics.finder import find_points
 from ghostmech.dynamics.flow1d import Flow1D, Point1D, flow_1d, latent_range, scalar_flow
 from ghostmech.dynamics.flow2d import Flow2D, flow_2d
 from ghostmech.dynamics.ghost import GhostInfo, Passage, dwell_time, ghost_epsilon, passage_time
-from ghostmech.dynamics.points import Points
+from ghostmech.dynamics.points import Points, as_map
 from ghostmech.dynamics.speed import speed, speed_grad
 from ghostmech.dynamics.tracking import EVENT_KINDS, Event, Tracking, detect_events, track
 
@@ -50,6 +50,7 @@ __all__ = [
     "FIXED_KINDS",
     "classify",
     "KINDS",
+    "SYSTEMS",
     "LatentField",
     "MapField",
     "RNNField",
@@ -71,6 +72,7 @@ __all__ = [
     "ghost_epsilon",
     "passage_time",
     "Points",
+    "as_map",
     "speed",
     "speed_grad",
     "EVENT_KINDS",
