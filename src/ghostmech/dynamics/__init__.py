@@ -17,6 +17,7 @@ from ghostmech.dynamics.bottleneck import (
     Bottleneck,
     bottleneck,
     passage_kind,
+    step_trajectories,
 )
 from ghostmech.dynamics.classify import FIXED_KINDS, KINDS, SYSTEMS, classify
 from ghostmech.dynamics.fields import (
@@ -40,6 +41,7 @@ __all__ = [
     "Bottleneck",
     "bottleneck",
     "passage_kind",
+    "step_trajectories",
     "CONTRAST_MIN",
     "PASSAGE_KINDS",
     "REGION_FACTOR",

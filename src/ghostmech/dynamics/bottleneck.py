@@ -50,6 +50,7 @@ __all__ = [
     "Bottleneck",
     "bottleneck",
     "passage_kind",
+    "step_trajectories",
 ]
 
 PASSAGE_KINDS = ("ghost", "shallow", "off_path")
@@ -108,6 +109,25 @@ _TIMES = (
     "measured_to_threshold",
     "predicted_to_threshold",
 )
+
+
+def step_trajectories(f: Callable, x0, steps: int):
+    """The network's own iteration x ← x + f(x) (f per step: the Euler step of a rate
+    network, or G − I of a map) from ``x0`` [trials, n]: ``[trials, steps + 1, n]``."""
+    with jax.enable_x64(True):
+        x0 = jnp.atleast_2d(jnp.asarray(x0, jnp.float64))
+        xs = _iterate(f, x0, int(steps))
+    return np.asarray(xs)
+
+
+@eqx.filter_jit
+def _iterate(f, x0, steps: int):
+    def body(x, _):
+        x = x + jax.vmap(f)(x)
+        return x, x
+
+    _, xs = jax.lax.scan(body, x0, None, length=steps)
+    return jnp.concatenate([x0[None], xs]).transpose(1, 0, 2)
 
 
 def passage_kind(reached: bool, contrast: float, share: float) -> str:
