@@ -63,6 +63,9 @@ __all__ = [
     "analyze_point",
     "default_detect_kw",
     "grid_points",
+    "judge_candidates",
+    "task_span",
+    "task_trajectories",
     "learning_events",
     "parse_point",
     "timeline_dict",
@@ -169,7 +172,7 @@ def _mode(net) -> str:
 _run = eqx.filter_jit(run_batch)
 
 
-def _trajectories(net, task, latent: bool) -> np.ndarray:
+def task_trajectories(net, task, latent: bool) -> np.ndarray:
     """Noise-free rates (or κ) on every trial type: [trials, time, dim]."""
     rates, _ = _run(net, task.all_trials().inputs)
     x = np.asarray(rates, float)
@@ -178,7 +181,7 @@ def _trajectories(net, task, latent: bool) -> np.ndarray:
     return np.transpose(x, (1, 0, 2))
 
 
-def _span(net, task) -> tuple[np.ndarray, np.ndarray]:
+def task_span(net, task) -> tuple[np.ndarray, np.ndarray]:
     """Per trial: start of the last input-free stretch before the threshold crossing, and
     the crossing (first step whose decision differs from the first step's; −1: none)."""
     batch = task.all_trials()
@@ -194,7 +197,7 @@ def _span(net, task) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(starts, int), exits.astype(int)
 
 
-def _passages(field, traj, spans, candidates, alpha) -> list[tuple[list[float], Bottleneck]]:
+def judge_candidates(field, traj, spans, candidates, alpha) -> list[tuple[list[float], Bottleneck]]:
     out = []
     for x in candidates:
         try:
@@ -242,7 +245,7 @@ def analyze_point(
     task = make_task(run.config)
     mode = _mode(nets[0][1])
     latent = mode != "full"
-    trajs = [(e, _trajectories(net, task, latent)) for e, net in nets]
+    trajs = [(e, task_trajectories(net, task, latent)) for e, net in nets]
     fields = [(e, from_network(net, latent=latent)) for e, net in nets]
     per = max(n_starts // len(nets), 1)
     pool = np.concatenate([_spread(t.reshape(-1, t.shape[-1]), per) for _, t in trajs])
@@ -272,7 +275,7 @@ def analyze_point(
         else:
             pts = tracking.points[i]
             cands = [pts.xstar[r] for r in pts.where("ghost")]
-        passages.append(_passages(f, traj, _span(net, task), cands, alpha))
+        passages.append(judge_candidates(f, traj, task_span(net, task), cands, alpha))
     loss, grad = _curves(run, point)
     learning = detect(loss, grad, **(detect_kw or default_detect_kw(loss.size)))
     status = "diverged" if learning.status == "diverged" else tracking.status
