@@ -163,9 +163,10 @@ def mechanism(m, n, b, *, template: RateRNN, task) -> tuple[str, dict]:
     ``ghost`` | ``shallow`` | ``no_minimum``, and the numbers of the passage judged
     (that of the ghost, else of the first shallow candidate; {} for no_minimum)."""
     net = as_network(m, n, b, template=template)
-    cands = [[p.kappa] for p in latent_flow_1d(m, n, b, template=template).points
+    f = from_network(net, latent=True)  # a Module: the searches compile once
+    r = float(np.abs(np.asarray(n)).sum()) + 1.0
+    cands = [[p.kappa] for p in flow_1d(scalar_flow(f), -r, r, n_grid=1201).points
              if p.kind == "ghost"]  # fmt: skip
-    f = from_network(net, latent=True)
     traj = task_trajectories(net, task, True)
     judged = [bn for _, bn in judge_candidates(f, traj, task_span(net, task), cands, net.alpha)]
     on_path = [bn for bn in judged if bn.kind != "off_path"]
