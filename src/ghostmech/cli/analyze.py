@@ -101,8 +101,8 @@ def _table(a) -> Table:
     events: dict[int, list[str]] = {}
     for ev in tl["timeline"]:
         events.setdefault(ev["epoch"], []).append(ev["kind"])
-    t = Table("epoch", "loss", "fixed", "speed minima", "ε", "contrast", "share",
-              "steps in B meas / pred", "π/√ε", f"crossing (delay {a.delay})", "events")  # fmt: skip
+    t = Table("epoch", "loss", "fixed", "minimum", "ε", "C", "S", "in B (pred)", "π/√ε",
+              f"cross (T={a.delay})", "events")  # fmt: skip
     shown = set()
     for row in tl["checkpoints"]:
         c = row["candidates"]
@@ -117,7 +117,7 @@ def _table(a) -> Table:
         ]
         shown |= {e for e in events if e <= row["epoch"]}
         label = ", ".join(sorted(set(kinds))) if prev is not None else ""
-        inb = ", ".join(f"{q['measured_in_bottleneck']:.0f} / {q['predicted_in_bottleneck']:.1f}"
+        inb = ", ".join(f"{q['measured_in_bottleneck']:.0f} ({q['predicted_in_bottleneck']:.1f})"
                         if q else "-" for q in p)  # fmt: skip
         t.add_row(str(row["epoch"]), f"{row['loss']:.4g}", str(row["n_fixed"]),
                   ", ".join(x["kind"] for x in c), ", ".join(f"{x['eps']:.3g}" for x in c),
@@ -162,9 +162,11 @@ def analyze_run(
             )
             console.print(_table(a))
             console.print(
-                "speed minima: ghost = the trials pass it as a bottleneck (contrast ≥ 2, share of "
-                "steps in B = {speed ≤ 2·min} ≥ 1/2); shallow = a ramp makes the delay; "
-                "times in steps (× α for τ); docs/theory.md §4"
+                "minimum: ghost = the trials pass it as a bottleneck: contrast C = max speed on "
+                "the span / min ≥ 2 and share S of the steps to the crossing spent in "
+                "B = {speed ≤ 2·min} ≥ 1/2; shallow = a ramp makes the delay. in B: steps "
+                "measured (predicted by ẋ = v + c(x − x_g)²). Times in steps (× α for τ); "
+                "docs/theory.md §4"
             )
             console.print(f"wrote {folder}")
         results.append((a, folder))
