@@ -181,8 +181,15 @@ _REPORT = ("eps", "curvature", "contrast", "share", "passage_full", "measured_de
            "predicted_to_threshold")  # fmt: skip
 
 
-def _mechanisms(saved, ckpts, template, task) -> dict[int, tuple[str, dict]]:
-    return {e: mechanism(*(a[0] for a in saved[e]), template=template, task=task) for e in ckpts}
+MAX_JUDGED = 101  # checkpoints judged (evenly spread, + the first 10 after the drop)
+
+
+def _mechanisms(saved, ckpts, template, task, drop: int) -> dict[int, tuple[str, dict]]:
+    """`mechanism` at ≤ ``MAX_JUDGED`` spread checkpoints, the 10 after the drop and the last."""
+    k = max(len(ckpts) // (MAX_JUDGED - 1), 1)
+    after = [c for c in ckpts if c > drop][:10] if drop >= 0 else []
+    pick = sorted({*ckpts[::k], *after, ckpts[-1]})
+    return {e: mechanism(*(a[0] for a in saved[e]), template=template, task=task) for e in pick}
 
 
 def _bottleneck_claim(mech: dict, drop: int, quick: bool) -> list[Claim]:
@@ -320,7 +327,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     shown = _panel_epochs(size, drop, ckpts)
     flows = [(e, latent_flow_1d(*(a[0] for a in saved[e]), template=template)) for e in shown]
     task = make_task(**PRESETS[PRESET].task)
-    mech = _mechanisms(saved, ckpts, template, task)
+    mech = _mechanisms(saved, ckpts, template, task, drop)
     claims = _claims(loss, grad, counts, flows, window, mech, quick)
 
     fig, axes = new_figure(1, 5)
