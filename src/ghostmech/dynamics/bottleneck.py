@@ -14,7 +14,7 @@ Along each trajectory x_t (one Euler step / map iteration per time unit) from
 
 * bottleneck region B = {‖f(x_t)‖ ≤ 2 ‖f(x_g)‖} (|u| ≤ 1 in the quadratic model);
 * ``contrast`` C = max ‖f‖ on the span / ‖f(x_g)‖, ``share`` S = steps in B / steps;
-* kind ``ghost`` when the trajectory reaches |u| ≤ 1, C ≥ ``CONTRAST_MIN`` = 2 and
+* kind ``ghost`` when the trajectory reaches |u| ≤ 1 with a step in B, C ≥ ``CONTRAST_MIN`` = 2 and
   S ≥ ``SHARE_MIN`` = 1/2 (the share the canonical full passage spends in B),
   ``shallow`` when it reaches |u| ≤ 1 but fails either (a ramp makes the delay),
   ``off_path`` otherwise. Both thresholds are derived in docs/theory.md §4.
@@ -154,7 +154,7 @@ def _one(speed, u, start, exit_, v_min, root_eps) -> dict:
     sp, uu = speed[start : exit_ + 1], u[start : exit_ + 1]
     steps = len(sp) - 1  # time from the start state to the exit state
     in_b = sp[:-1] <= REGION_FACTOR * v_min
-    reached = bool(np.any(np.abs(uu) <= 1.0))
+    reached = bool(np.any(np.abs(uu) <= 1.0) and np.any(in_b))  # near x_g, and slow there
     contrast = float(np.max(sp) / v_min)
     share = float(np.mean(in_b)) if steps else 0.0
     entry = int(np.argmax(in_b)) if in_b.any() else steps

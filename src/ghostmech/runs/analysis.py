@@ -362,9 +362,22 @@ def _candidates(a: PointAnalysis, i: int) -> list[dict[str, Any]]:
     return out
 
 
+def _map_kind_1d(dF: float, tol: float = 1e-7) -> str:
+    """1-D map κ ↦ κ + F(κ): multiplier μ = 1 + F′ (F per step)."""
+    mu = 1.0 + dF
+    if abs(mu + 1) <= tol:
+        return "flip"
+    if abs(abs(mu) - 1) <= tol:
+        return "marginal"
+    return "stable" if abs(mu) < 1 else "unstable"
+
+
 def _fixed(a: PointAnalysis, i: int) -> list[str]:
     if a.mode == "rank1":
-        return [p.kind for p in a.flows[i][1].points if p.kind != "ghost"]
+        pts = [p for p in a.flows[i][1].points if p.kind != "ghost"]
+        if a.system == "map":
+            return [_map_kind_1d(p.dF) for p in pts]
+        return [p.kind for p in pts]
     p = a.tracking.points[i]
     return [str(p.kind[r]) for r in p.where("fixed")]
 
