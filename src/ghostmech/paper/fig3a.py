@@ -197,13 +197,15 @@ def _bottleneck_claim(mech: dict, drop: int, quick: bool) -> list[Claim]:
     formed, the kind right after the drop, and the curvature c through training."""
     eps = sorted(mech)
     after = min((e for e in eps if e > drop), default=eps[-1]) if drop >= 0 else eps[-1]
-    formed = next((e for e in eps if e >= after and mech[e][0] == "ghost"), -1)
+    first = next((e for e in eps if e >= after and mech[e][0] == "ghost"), -1)
+    stays = [e for i, e in enumerate(eps) if all(mech[x][0] == "ghost" for x in eps[i:])]
     curv = [(e, mech[e][1]["curvature"]) for e in eps if mech[e][1]]
     kind, last = mech[eps[-1]]
     measured = {
         "kind_after_drop": mech[after][0],
         "kind_at_end": kind,
-        "bottleneck_from_epoch": formed,
+        "first_bottleneck_epoch": first,
+        "bottleneck_to_end_from": stays[0] if stays else -1,
         "curvature_after_drop": mech[after][1].get("curvature", float("nan")),
         "curvature_max": max((c for _, c in curv), default=float("nan")),
         "curvature_max_epoch": max(curv, key=lambda ec: ec[1])[0] if curv else -1,
