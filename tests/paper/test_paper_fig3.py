@@ -24,8 +24,10 @@ def test_quick_figure_passes(module, tmp_path):
 
 @pytest.mark.slow
 def test_full_fig3a_ghost_sets_the_delay(tmp_path):
-    """Paper size (~1-4 min): the final DA trajectory passes a bottleneck (theory §4)."""
-    res = fig3a.run(False, tmp_path, key=jax.random.fold_in(jax.random.PRNGKey(11), available().index("fig3a")))
+    """Paper size (minutes): the final DA trajectory passes a bottleneck (theory §4)."""
+    res = fig3a.run(
+        False, tmp_path, key=jax.random.fold_in(jax.random.PRNGKey(11), available().index("fig3a"))
+    )
     c = {c.id: c for c in res.claims}["ghost_sets_the_delay"]
     assert c.verdict == "pass"
     assert c.measured["kind_after_drop"] in ("shallow", "no_minimum")  # the drop leaves a ramp
