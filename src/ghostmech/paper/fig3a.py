@@ -19,8 +19,9 @@ start to the readout crossing (:func:`ghostmech.dynamics.bottleneck`): a
 ``ghost`` only when the trajectory passes it as a bottleneck (contrast ≥ 2,
 ≥ 1/2 of its steps where the speed is ≤ 2 × the minimum), ``shallow`` when
 the delay is made by a ramp; ``no_minimum`` when no candidate lies on the path.
-At full size (6 seeds, docs/reproduction.md) the drop leaves a ramp and a
-bottleneck forms 70,000–150,000 epochs later, so the full mode asserts a
+At full size (6 seeds, docs/reproduction.md) the drop leaves a ramp (after a
+bottleneck that lasts < 2,000 epochs in 2 seeds) and a lasting bottleneck forms
+70,000–150,000 epochs later, so the full mode asserts a
 ghost at the end and reports when it forms; the quick mode (16,000 epochs)
 stops at the ramp stage and reports the kind without judging it.
 
