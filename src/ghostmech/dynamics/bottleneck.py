@@ -1,7 +1,7 @@
 """Is a speed minimum a ghost of the task? Measured passages through it (docs/theory.md §4).
 
 A structural ghost candidate x_g (slow point, transversally stable, ε = a·b > 0,
-SPEC §1) is a **ghost** of a task only when the task's trajectories pass
+Eqs. 1–11 of arXiv 2501.02378) is a **ghost** of a task only when the task's trajectories pass
 through it as a bottleneck that dominates their passage to the readout
 threshold. Near x_g the flow is ṡ ≈ a + b s² (s: coordinate along the slow
 direction v, oriented along the travel), window w = √(a/b), u = s/w, and the
