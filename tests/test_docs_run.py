@@ -323,14 +323,14 @@ def _in(directory: Path):
         os.chdir(old)
 
 
-def run_cli(argv: list[str]) -> tuple[int, str]:
-    """``ghostmech ARGV`` in-process: (exit code, stdout + stderr)."""
+def run_cli(argv: list[str], width: int = WIDTH) -> tuple[int, str]:
+    """``ghostmech ARGV`` in-process at ``width`` columns: (exit code, stdout + stderr)."""
     from ghostmech.cli import main
     from ghostmech.cli._app import console, err_console
 
     buf = io.StringIO()
     widths = console._width, err_console._width
-    console.width = err_console.width = WIDTH
+    console.width = err_console.width = width
     try:
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
             rc = main(argv)
@@ -348,8 +348,11 @@ def run_block(block: Block, cwd: Path) -> list[str]:
         if block.lang == "console":
             for cmd, shown in console_commands(block.text):
                 argv = shlex.split(cmd)
+                width = WIDTH
+                if argv and argv[0].startswith("COLUMNS="):  # `$ COLUMNS=110 ghostmech ...`
+                    width = int(argv.pop(0).split("=", 1)[1])
                 assert argv[0] == "ghostmech", f"{block.id}: not a ghostmech command: {cmd}"
-                rc, printed = run_cli(argv[1:])
+                rc, printed = run_cli(argv[1:], width)
                 why = (f"exit code {rc}" if rc != 0 else None) or compare(
                     shown, printed, rtol=rtol, atol=atol
                 )

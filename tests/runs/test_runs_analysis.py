@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ghostmech.dynamics import track
+from ghostmech.dynamics import bottleneck, track
 from ghostmech.runs.analysis import (
     PointAnalysis,
     default_detect_kw,
@@ -70,24 +70,60 @@ def tracking():
     return track(fields, np.linspace(-1.0, 1.0, 9)[:, None])
 
 
-def _analysis(tr, delay=20):
+def _run_through(eps, lo, hi):
+    """Unit steps x ← x + ε + x² from ``lo`` until past ``hi``: [1, time, 1]."""
+    xs = [lo]
+    while xs[-1] < hi:
+        xs.append(xs[-1] + eps + xs[-1] ** 2)
+    return np.asarray(xs)[None, :, None]
+
+
+def _analysis(tr, delay=20, span=None):
     loss = np.concatenate([np.ones(15), np.full(10, 0.1)])  # one drop at epoch 14
     learn = Detection([], np.array([14]), np.zeros(25, bool), -1, "learned")
+    passages = []
+    if span is not None:  # the last checkpoint's candidate judged on a run over ``span``
+        f = lambda x: 0.01 + x**2  # noqa: E731
+        x = tr.points[2].xstar[tr.points[2].where("ghost")[0]]
+        passages = [[], [], [(x.tolist(), bottleneck(f, _run_through(0.01, *span), x))]]
     return PointAnalysis({"lr": 0.1, "seed": 0}, "full", delay, tr, [], [], loss,
-                         np.ones(25), learn, tr.status)  # fmt: skip
+                         np.ones(25), learn, tr.status, passages)  # fmt: skip
 
 
 def test_timeline_counts_points_and_ghost_against_closed_forms(tracking):
-    tl = _analysis(tracking).timeline()
+    tl = _analysis(tracking, span=(-0.3, 0.3)).timeline()  # |u| = 3: a bottleneck
     rows = tl["checkpoints"]
     assert [r["n_fixed"] for r in rows] == [2, 2, 0]
     assert [r["n_ghost"] for r in rows] == [0, 0, 1]
     g = rows[2]["ghosts"][0]
+    assert g["kind"] == "ghost"
     assert g["eps"] == pytest.approx(0.01, rel=1e-6)
     assert g["x"] == pytest.approx([0.0], abs=1e-6)
-    assert g["dwell"] == pytest.approx(np.pi / 0.1, rel=1e-6)
-    assert g["dwell_over_delay"] == pytest.approx(np.pi / 0.1 / 20, rel=1e-6)
+    assert g["passage_full"] == pytest.approx(np.pi / 0.1, rel=1e-6)
+    assert g["passage_full_over_delay"] == pytest.approx(np.pi / 0.1 / 20, rel=1e-6)
+    # measured on the run: 2 arctan(3)/0.1 = 25 steps from −0.3 to 0.3, half of π/√ε in B
+    p = g["passage"]
+    assert abs(p["measured_delay"] - 2 * np.arctan(3) / 0.1) <= 2
+    assert abs(p["measured_in_bottleneck"] - np.pi / 0.1 / 2) <= 2
     assert rows[2]["loss"] == pytest.approx(0.1)
+    forms = [e for e in tl["dynamics_events"] if e["kind"] == "bottleneck_forms"]
+    assert [e["epoch"] for e in forms] == [20]
+
+
+def test_timeline_shallow_minimum_is_not_a_ghost(tracking):
+    """The same flow, run over |u| ≤ 0.5 only: the trajectory never leaves the slow
+    region, so the delay is a ramp (contrast 1.25 < 2) and no ghost is reported."""
+    tl = _analysis(tracking, span=(-0.05, 0.05)).timeline()
+    last = tl["checkpoints"][2]
+    assert last["n_ghost"] == 0 and last["n_candidates"] == 1
+    c = last["candidates"][0]
+    assert c["kind"] == "shallow" and c["passage"]["contrast"] < 2
+    assert not [e for e in tl["dynamics_events"] if e["kind"].startswith("bottleneck")]
+
+
+def test_timeline_without_trajectories_judges_nothing(tracking):
+    last = _analysis(tracking).timeline()["checkpoints"][2]
+    assert last["n_ghost"] == 0 and [c["kind"] for c in last["candidates"]] == ["unmeasured"]
 
 
 def test_timeline_aligns_the_loss_jump_with_the_bifurcation(tracking):
@@ -103,9 +139,12 @@ def test_timeline_aligns_the_loss_jump_with_the_bifurcation(tracking):
 
 
 def test_write_timeline_is_strict_json(tracking, tmp_path):
-    path = write_timeline(_analysis(tracking, delay=0), tmp_path / "a" / "timeline.json")
+    path = write_timeline(
+        _analysis(tracking, delay=0, span=(-0.3, 0.3)), tmp_path / "a" / "timeline.json"
+    )
     text = path.read_text()
     assert "NaN" not in text and "Infinity" not in text
     doc = json.loads(text)
-    assert doc["checkpoints"][2]["ghosts"][0]["dwell_over_delay"] is None  # no delay: undefined
-    assert jnp.isfinite(doc["checkpoints"][2]["ghosts"][0]["eps"])
+    g = doc["checkpoints"][2]["ghosts"][0]
+    assert g["passage_full_over_delay"] is None  # no delay: undefined
+    assert jnp.isfinite(g["eps"]) and g["passage"]["measured_delay_tau"] > 0

@@ -106,20 +106,29 @@ def _table(a) -> Table:
     events: dict[int, list[str]] = {}
     for ev in tl["timeline"]:
         events.setdefault(ev["epoch"], []).append(ev["kind"])
-    t = Table("epoch", "loss", "fixed", "ghosts", "ghost ε", f"dwell / delay ({a.delay})", "events")
+    t = Table("epoch", "loss", "fixed", "minimum", "ε", "C", "S", "in B (pred)", "π/√ε",
+              f"cross (T={a.delay})", "events")  # fmt: skip
     shown = set()
     for row in tl["checkpoints"]:
-        g = row["ghosts"]
-        eps = ", ".join(f"{x['eps']:.3g}" for x in g)
-        dwell = ", ".join(f"{x['dwell']:.3g} / {a.delay}" for x in g)
+        c = row["candidates"]
+        p = [x.get("passage", {}) for x in c]
+
+        def col(fmt, key, p=p):
+            return ", ".join(fmt.format(q[key]) if key in q else "-" for q in p)
+
         prev = max([e for e in events if e <= row["epoch"] and e not in shown], default=None)
         kinds = [
             k for e in sorted(events) if e <= row["epoch"] and e not in shown for k in events[e]
         ]
         shown |= {e for e in events if e <= row["epoch"]}
         label = ", ".join(sorted(set(kinds))) if prev is not None else ""
-        t.add_row(str(row["epoch"]), f"{row['loss']:.4g}", str(row["n_fixed"]), str(row["n_ghost"]),
-                  eps, dwell, label)  # fmt: skip
+        inb = ", ".join(f"{q['measured_in_bottleneck']:.0f} ({q['predicted_in_bottleneck']:.1f})"
+                        if q else "-" for q in p)  # fmt: skip
+        t.add_row(str(row["epoch"]), f"{row['loss']:.4g}", str(row["n_fixed"]),
+                  ", ".join(x["kind"] for x in c), ", ".join(f"{x['eps']:.3g}" for x in c),
+                  col("{:.3g}", "contrast"), col("{:.2f}", "share"), inb,
+                  ", ".join(f"{x['passage_full']:.3g}" for x in c),
+                  col("{:.0f}", "measured_delay"), label)  # fmt: skip
     return t
 
 
@@ -153,8 +162,17 @@ def analyze_run(
         if video:
             _video(a, folder / "training")
         if not quiet:
-            console.print(f"[bold]{point_label(p)}[/bold] ({a.mode}, status {a.status})")
+            console.print(
+                f"[bold]{point_label(p)}[/bold] ({a.mode}, {a.system}, status {a.status})"
+            )
             console.print(_table(a))
+            console.print(
+                "minimum: ghost = the trials pass it as a bottleneck: contrast C = max speed on "
+                "the span / min ≥ 2 and share S of the steps to the crossing spent in "
+                "B = {speed ≤ 2·min} ≥ 1/2; shallow = a ramp makes the delay. in B: steps "
+                "measured (predicted by ẋ = v + c(x − x_g)²). Times in steps (× α for τ); "
+                "docs/theory.md §4"
+            )
             console.print(f"wrote {folder}")
         results.append((a, folder))
     return results

@@ -29,13 +29,18 @@ def _analysis_sections(folder: Path) -> list:
 
     tl = json.loads((folder / "timeline.json").read_text())
     rows = [(r["epoch"], r["loss"], r["n_fixed"], r["n_ghost"],
-             ", ".join(f"{g['eps']:.3g}" for g in r["ghosts"]),
-             ", ".join(f"{g['dwell']:.3g}" for g in r["ghosts"])) for r in tl["checkpoints"]]  # fmt: skip
+             ", ".join(f"{g['kind']} {g['eps']:.3g}" for g in r.get("candidates", [])),
+             ", ".join(f"{g['passage']['measured_in_bottleneck']:.0f} / "
+                       f"{g['passage']['measured_delay']:.0f}" if "passage" in g else "-"
+                       for g in r.get("candidates", [])),
+             ", ".join(f"{g['passage_full']:.3g}" for g in r.get("candidates", [])))
+            for r in tl["checkpoints"]]  # fmt: skip
     events = [(e["epoch"], e["source"], e["kind"]) for e in tl["timeline"]]
     blocks = [
         paragraph(f"mode {tl['mode']}, task delay {tl['delay_steps']} steps, "
                   f"learning status {tl['learning_status']}, analysis status {tl['status']}"),
-        table(["epoch", "loss", "fixed", "ghosts", "ghost ε", "dwell π/√ε (steps)"], rows),
+        table(["epoch", "loss", "fixed", "ghosts", "speed minima: kind ε",
+               "steps in B / to crossing", "π/√ε (steps)"], rows),  # fmt: skip
         image(folder / "timeline.png", "loss, loss jumps (red), dynamical events (dashed)"),
         table(["epoch", "source", "event"], events),
         image(folder / "flows.png", "flow / phase portrait / PCA per checkpoint"),
@@ -99,7 +104,14 @@ def import_network(
     """Find and classify the fixed points, slow points and ghosts of an external network."""
     import jax
 
-    from ghostmech.dynamics import find_points, from_network, sample_starts
+    from ghostmech.dynamics import (
+        as_map,
+        bottleneck,
+        find_points,
+        from_network,
+        sample_starts,
+        step_trajectories,
+    )
     from ghostmech.networks import to_npz
     from ghostmech.networks.external import load_network
     from ghostmech.plotting.dynamics import plot_pca
@@ -112,16 +124,36 @@ def import_network(
         x0 = 0.5 * jax.random.normal(k1, (max(n_starts // 8, 1), net.n))
         starts = np.asarray(sample_starts(f, x0, n_steps=80, every=10, noise=0.02, key=k2))
     pts = find_points(f, starts)
-    t = Table("kind", "|x|", "q", "max Re λ", "ghost ε", "dwell π/√ε")
+    system = "map" if float(net.alpha) == 1.0 else "flow"
+    if system == "map":  # α = 1: r_{t+1} = tanh(W r + b), multipliers μ = 1 + λ
+        pts = as_map(pts)
+    with jax.enable_x64(True):
+        trajs = step_trajectories(f, x0, 200)
+    passages = {int(i): bottleneck(f, trajs, pts.xstar[i], dt=float(net.alpha))
+                for i in pts.where("ghost")}  # fmt: skip
+    spec = "max |μ|" if system == "map" else "max Re λ"
+    t = Table("kind", "|x|", "q", spec, "ghost ε", "π/√ε", "passage", "steps in B / run")
     for i in np.flatnonzero(pts.status == "converged"):
+        s = (
+            np.abs(pts.multipliers[i]).max()
+            if system == "map"
+            else pts.eigval_J_xstar[i].real.max()
+        )
+        bn = passages.get(int(i))
         t.add_row(str(pts.kind[i]), f"{np.linalg.norm(pts.xstar[i]):.3g}", f"{pts.qstar[i]:.2e}",
-                  f"{pts.eigval_J_xstar[i].real.max():.3g}", f"{pts.eps[i]:.3g}",
-                  f"{pts.dwell[i]:.3g}")  # fmt: skip
-    console.print(f"{file}: n = {net.n}, α = {net.alpha}, rank {net.rank or 'full'}")
+                  f"{s:.3g}", f"{pts.eps[i]:.3g}", f"{pts.dwell[i]:.3g}",
+                  "" if bn is None else bn.kind,
+                  "" if bn is None else f"{bn.measured_in_bottleneck:.0f} / {bn.measured_delay:.0f}")  # fmt: skip
+    kind_text = ("discrete-time map (kinds from multipliers μ)" if system == "map"
+                 else "Euler flow (kinds from eigenvalues λ)")  # fmt: skip
+    console.print(f"{file}: n = {net.n}, α = {net.alpha}, rank {net.rank or 'full'}, {kind_text}")
     console.print(t)
+    console.print("passage: a ghost candidate is a ghost only when the network's own runs pass "
+                  "it as a bottleneck (docs/theory.md §4); shallow = a ramp, off_path = not visited")  # fmt: skip
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "points.json").write_text(json.dumps(pts.to_dict(), default=str, indent=1))
+        doc = {**pts.to_dict(), "passages": {str(i): b.to_dict() for i, b in passages.items()}}
+        (out / "points.json").write_text(json.dumps(doc, default=str, indent=1))
         save_figure(plot_pca(pts), out / "points_pca", formats=("png",), dpi=100)
         console.print(f"wrote {out}")
     if save is not None:

@@ -2,7 +2,7 @@
 
 * `predict` (`Prediction`): η_c of a network from its initialisation, by the timing
   projection (rank one, calibrated), the ε-projection (Eqs. 29–35), the curvature bound
-  2/λ_max and the one-step overshoot, on its gradient-flow path (docs/theory.md §4);
+  2/λ_max and the one-step overshoot, on its gradient-flow path (docs/theory.md §5);
 * `measure_rank1_da`, `measure_sweep` (`Measured`): η_c measured on a log grid of lrs, with
   Wilson intervals per lr and a bootstrap interval (`wilson`, `crossing`, `fit_exponent`);
 * building blocks: `make_problem`, `gradient_flow_path`, `lanczos_max`, `overshoot_lr`,

@@ -19,7 +19,7 @@ needed), then evaluates at points along it:
 * any other network: the curvature bound 2/λ_max (a safe lr, a lower bound on η_c: the
   measured full-rank η_c lies far above it).
 
-All quantities are in the result. docs/theory.md §4 derives each predictor.
+All quantities are in the result. docs/theory.md §5 derives each predictor.
 """
 
 from __future__ import annotations

@@ -18,16 +18,41 @@ eigenvalue below −hess_tol·max|eig|) with f ≠ 0:
 * ``q_saddle`` a stationary point of q that is not a minimum
 
 Points the finder did not converge on get ``none``.
+
+**Maps** (``system="map"``: r_{t+1} = G(r_t), e.g. α = 1 or PyTorch's ``nn.RNN``;
+docs/theory.md §4). The finder works on f = G − I, so the multipliers are
+μ = 1 + λ. With τ = eig_tol·max|μ|, a fixed point is
+
+* ``flip``         some |μ + 1| ≤ τ (period doubling)
+* ``marginal``     some ||μ| − 1| ≤ τ otherwise
+* ``stable_node``  all |μ| < 1 and real; ``stable_focus`` all |μ| < 1, a complex pair
+* ``saddle``       some |μ| > 1, the rest < 1 (``n_unstable`` = how many |μ| > 1)
+* ``unstable``     all |μ| > 1
+
+and a slow point is a ``ghost`` when its multipliers other than the one nearest +1
+all have |μ| < 1 − τ. h ↦ tanh(−1.5 h) has λ = −2.5 (a stable node of the flow
+ẋ = G(x) − x) but μ = −1.5: an ``unstable`` fixed point of the map.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FIXED_KINDS", "KINDS", "classify_fixed", "classify_slow", "classify"]
+__all__ = [
+    "FIXED_KINDS",
+    "KINDS",
+    "SYSTEMS",
+    "classify_fixed",
+    "classify_slow",
+    "classify_map_fixed",
+    "classify_map_slow",
+    "classify",
+]
 
 FIXED_KINDS = ("stable_node", "stable_focus", "saddle", "unstable", "marginal")
+FIXED_KINDS = (*FIXED_KINDS, "flip")
 KINDS = (*FIXED_KINDS, "ghost", "slow", "q_saddle", "none")
+SYSTEMS = ("flow", "map")
 
 
 def _tau(eigvals: np.ndarray, eig_tol: float) -> float:
@@ -61,22 +86,63 @@ def classify_slow(eigvals: np.ndarray, hess_eigvals: np.ndarray, eig_tol: float)
     return "slow", n_unstable
 
 
+def classify_map_fixed(mult: np.ndarray, eig_tol: float) -> tuple[str, int]:
+    """Kind and unstable index of a fixed point of a map from its multipliers μ."""
+    tau = _tau(mult, eig_tol)
+    mod = np.abs(mult)
+    n_unstable = int(np.sum(mod > 1 + tau))
+    if np.any(np.abs(mult + 1) <= tau):
+        return "flip", n_unstable
+    if np.any(np.abs(mod - 1) <= tau):
+        return "marginal", n_unstable
+    if n_unstable == 0:
+        return ("stable_focus" if np.any(np.abs(mult.imag) > tau) else "stable_node"), 0
+    if n_unstable == len(mult):
+        return "unstable", n_unstable
+    return "saddle", n_unstable
+
+
+def classify_map_slow(
+    mult: np.ndarray, hess_eigvals: np.ndarray, eig_tol: float
+) -> tuple[str, int]:
+    """Kind of a non-fixed stationary point of q = ½‖G(x) − x‖² of a map."""
+    h_tau = eig_tol * max(float(np.max(np.abs(hess_eigvals))), np.finfo(float).tiny)
+    tau = _tau(mult, eig_tol)
+    if np.min(hess_eigvals) < -h_tau:
+        return "q_saddle", int(np.sum(np.abs(mult) > 1 + tau))
+    others = np.delete(mult, np.argmin(np.abs(mult - 1)))
+    n_unstable = int(np.sum(np.abs(others) > 1 + tau))
+    if np.all(np.abs(others) < 1 - tau):
+        return "ghost", 0
+    return "slow", n_unstable
+
+
 def classify(
     is_fixed: np.ndarray,
     converged: np.ndarray,
     eigvals: np.ndarray,
     hess_eigvals: np.ndarray,
     eig_tol: float,
+    system: str = "flow",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised over points: (kind [P] str, n_unstable [P] int)."""
+    """Vectorised over points: (kind [P] str, n_unstable [P] int). ``system="map"``
+    classifies by the multipliers μ = 1 + λ (``eigvals`` are those of f = G − I)."""
+    if system not in SYSTEMS:
+        raise ValueError(f"`system` (={system!r}) must be one of {SYSTEMS}")
+    fixed, slow = (
+        (classify_fixed, classify_slow)
+        if system == "flow"
+        else (classify_map_fixed, classify_map_slow)
+    )
+    shift = 0.0 if system == "flow" else 1.0
     kinds, idx = [], []
     for i in range(len(is_fixed)):
         if not converged[i]:
             k, u = "none", -1
         elif is_fixed[i]:
-            k, u = classify_fixed(eigvals[i], eig_tol)
+            k, u = fixed(eigvals[i] + shift, eig_tol)
         else:
-            k, u = classify_slow(eigvals[i], hess_eigvals[i], eig_tol)
+            k, u = slow(eigvals[i] + shift, hess_eigvals[i], eig_tol)
         kinds.append(k)
         idx.append(u)
     return np.array(kinds, dtype=object), np.array(idx, dtype=int)

@@ -60,9 +60,19 @@ class Flow1D:
         return [p.kind for p in self.points]
 
 
+class _Scalar(eqx.Module):
+    field: Callable
+
+    def __call__(self, k):
+        return self.field(jnp.reshape(k, (1,)))[0]
+
+
 def scalar_flow(field: Callable) -> Callable:
-    """Turn a field on ℝ¹ (shape (1,) → (1,)) into a scalar function κ ↦ F(κ)."""
-    return lambda k: field(jnp.reshape(k, (1,)))[0]
+    """Turn a field on ℝ¹ (shape (1,) → (1,)) into a scalar function κ ↦ F(κ).
+
+    An ``eqx.Module`` (the field's arrays are leaves): a jitted search compiles once
+    for every checkpoint of a network, not once per call."""
+    return _Scalar(field)
 
 
 def latent_range(field, margin: float = 1.0) -> tuple[float, float]:

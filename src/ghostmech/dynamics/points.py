@@ -4,19 +4,25 @@ Field names follow fixed-point-finder (``xstar``, ``qstar``, ``J_xstar``,
 ``eigval_J_xstar``). ``status`` per row is ``converged`` / ``max_steps`` /
 ``diverged``; ``kind`` is one of :data:`ghostmech.dynamics.classify.KINDS`.
 Ghost rows also carry ε, the null vectors u, v and the dwell time π/√ε (NaN
-elsewhere).
+elsewhere). ``system`` is ``"flow"`` (kinds from the eigenvalues λ of J) or
+``"map"`` (kinds from the multipliers μ = 1 + λ, :func:`as_map`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ghostmech.dynamics.classify import FIXED_KINDS, classify
+from ghostmech.dynamics.classify import (
+    FIXED_KINDS,
+    classify,
+    classify_map_fixed,
+    classify_map_slow,
+)
 from ghostmech.dynamics.ghost import GhostInfo, dwell_time
 
-__all__ = ["Points", "STATUSES", "assemble", "dedup", "representatives"]
+__all__ = ["Points", "STATUSES", "as_map", "assemble", "dedup", "representatives"]
 
 STATUSES = ("converged", "max_steps", "diverged")
 
@@ -27,7 +33,8 @@ class Points:
     eigval_J_xstar [P, n] (complex, sorted by decreasing real part), kind [P],
     status [P], n_unstable [P], n_merged [P] (starts that reached the point),
     eps, dwell [P], u, v [P, n]; xscale, fscale: the scales of the tolerances;
-    row_of_start [S]: the row each start ended in (every start is accounted for)."""
+    row_of_start [S]: the row each start ended in (every start is accounted for);
+    system: "flow" | "map"; multipliers [P, n] = 1 + eigval_J_xstar (the Euler step's)."""
 
     xstar: np.ndarray
     qstar: np.ndarray
@@ -44,6 +51,12 @@ class Points:
     xscale: float
     fscale: float
     row_of_start: np.ndarray | None = None
+    system: str = "flow"
+
+    @property
+    def multipliers(self) -> np.ndarray:
+        """μ = 1 + λ: multipliers of the step map x ↦ x + f(x) (of G when f = G − I)."""
+        return 1.0 + self.eigval_J_xstar
 
     def __len__(self) -> int:
         return len(self.qstar)
@@ -69,6 +82,8 @@ class Points:
             "dwell": self.dwell.tolist(),
             "eigval_real": self.eigval_J_xstar.real.tolist(),
             "eigval_imag": self.eigval_J_xstar.imag.tolist(),
+            "system": self.system,
+            "max_abs_multiplier": np.max(np.abs(self.multipliers), axis=1).tolist(),
         }
 
 
@@ -162,4 +177,41 @@ def assemble(
         xscale,
         fscale,
         row_of_start,
+    )
+
+
+def as_map(p: Points, eig_tol: float = 1e-7) -> Points:
+    """The points of f = G − I read as points of the map G: kinds from μ = 1 + λ
+    (:func:`~ghostmech.dynamics.classify.classify_map_fixed`, ``classify_map_slow``).
+
+    ``none`` and ``q_saddle`` rows keep their kind (the Hessian test of q does not
+    depend on the system). ε and u, v are kept only on rows still called ghosts.
+    """
+    if p.system == "map":
+        return p
+    kinds, n_unstable = [], []
+    for i, k in enumerate(p.kind):
+        if k in ("none", "q_saddle"):
+            kinds.append(k)
+            n_unstable.append(int(p.n_unstable[i]))
+            continue
+        mu = p.eigval_J_xstar[i] + 1.0
+        if k in FIXED_KINDS:
+            k2, u = classify_map_fixed(mu, eig_tol)
+        else:
+            k2, u = classify_map_slow(mu, np.ones(1), eig_tol)
+        kinds.append(k2)
+        n_unstable.append(u)
+    kind = np.array(kinds, dtype=object)
+    ghost = (kind == "ghost") & np.isfinite(p.eps)
+    eps = np.where(ghost, p.eps, np.nan)
+    return replace(
+        p,
+        kind=kind,
+        n_unstable=np.array(n_unstable, dtype=int),
+        eps=eps,
+        dwell=dwell_time(eps),
+        u=np.where(ghost[:, None], p.u, np.nan),
+        v=np.where(ghost[:, None], p.v, np.nan),
+        system="map",
     )

@@ -54,6 +54,7 @@ from ghostmech.plotting.dynamics import KIND_STYLE, plot_phase_portrait, plot_ti
 from ghostmech.plotting.style import COLORS, label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.plotting.video import training_video
+from ghostmech.runs.analysis import judge_candidates, task_span
 from ghostmech.tasks import make_task
 from ghostmech.training import jumps, sweep
 
@@ -72,6 +73,7 @@ __all__ = [
     "portraits",
     "jump_claims",
     "draw_rank2",
+    "judge_flow",
 ]
 
 DROP_TOL = 0.1  # a jump: the loss falls by ≥ 10 % of its maximum within `window` epochs
@@ -388,6 +390,34 @@ def draw_rank2(name: str, loss, flows: dict, found, out: Path, frames: int) -> l
     return [*files, video]
 
 
+def judge_flow(net, task, flow: Flow2D, kap: np.ndarray) -> list[dict]:
+    """Every ghost candidate of ``flow`` judged on the trials' κ ``[trials, time, 2]``
+    (docs/theory.md §4): kind (ghost | shallow | off_path) and its measured passage."""
+    p = flow.points
+    cands = [p.xstar[r] for r in p.where("ghost")]
+    f = from_network(net, latent=True)
+    judged = judge_candidates(f, kap, task_span(net, task), cands, float(net.alpha))
+    keys = ("kind", "eps", "contrast", "share", "passage_full", "measured_delay",
+            "measured_in_bottleneck", "predicted_in_bottleneck")  # fmt: skip
+    return [{k: bn.to_dict()[k] for k in keys} for _, bn in judged]
+
+
+def _passage_summary(nets, task, flows) -> dict:
+    """Kinds of the candidates at every checkpoint; the final ones in full."""
+    eps = sorted(flows)
+    per = {e: judge_flow(nets[e], task, *flows[e]) for e in eps}
+    ghost_at = [e for e in eps if any(d["kind"] == "ghost" for d in per[e])]
+    final = per[eps[-1]]
+    return {
+        "first_task_ghost_epoch": ghost_at[0] if ghost_at else -1,
+        "checkpoints_with_task_ghost": len(ghost_at),
+        "final_candidate_kinds": str([d["kind"] for d in final]),
+        "final_passages": str(
+            [{k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()} for d in final]
+        ),  # fmt: skip
+    }
+
+
 def analyse_rank2(size: Sizes, key: jax.Array):
     """Train ``size.seeds`` networks, pick the seed shown (`escape_stats`), analyse its
     checkpoints and measure claim 4: ``(task, loss, flows, networks, found, claims)``."""
@@ -401,6 +431,7 @@ def analyse_rank2(size: Sizes, key: jax.Array):
     extra = {"preset": size.preset, "seeds": size.seeds, "seed_shown": seeds[i], **stats}
     min_dwell = DWELL_FRACTION * task.delay
     extra["min_ghost_dwell_steps"] = min_dwell
+    extra |= _passage_summary(nets, task, flows)  # reported, not judged (theory §4)
     claims, found = jump_claims(losses[i], flows, window, extra, min_dwell)
     return task, losses[i], flows, nets, found, claims
 

@@ -30,6 +30,6 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     k_train, k_starts = jax.random.split(key)
     task, res = train_snapshots("fig5_dmts", size, key=k_train)
     found = analyse(res, task, size.snapshots, size, key=k_starts)
-    claims = claims_for(res.metrics, found, res.checkpoints)
+    claims = claims_for(res.metrics, found, res.checkpoints, task)
     files = draw("fig5c", res, task, found, size.snapshots, out)
     return FigureResult("fig5c", claims, files, quick=quick)

@@ -3,7 +3,9 @@
 Each function takes the result objects of :mod:`ghostmech.dynamics` and returns
 a :class:`matplotlib.figure.Figure` (Agg canvas, no pyplot state). Points are
 drawn by kind: stable filled circles, unstable/saddles open circles, marginal
-squares, ghosts stars, other slow points crosses.
+squares, ghost candidates (speed minima with F·F″ > 0; whether the task passes them
+as a bottleneck is judged by :func:`ghostmech.dynamics.bottleneck`) stars, other slow
+points crosses.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ KIND_STYLE: dict[str, dict] = {
     "unstable": dict(marker="o", color="k", mfc="w"),
     "saddle": dict(marker="o", color=COLORS[0], mfc="w"),
     "marginal": dict(marker="s", color=COLORS[2], mfc=COLORS[2]),
+    "flip": dict(marker="D", color=COLORS[2], mfc="w"),
     "ghost": dict(marker="*", color=COLORS[1], mfc=COLORS[1]),
     "slow": dict(marker="x", color=COLORS[3], mfc=COLORS[3]),
     "q_saddle": dict(marker="+", color="0.5", mfc="0.5"),
@@ -120,11 +123,11 @@ def plot_pca(
 
 
 def plot_timeline(tracking, ax: Axes | None = None, *, title: str | None = None) -> Figure:
-    """Number of fixed points and ghosts per checkpoint, with the events as vertical lines."""
+    """Number of fixed points and ghost candidates per checkpoint, events as vertical lines."""
     fig, ax = _axes(ax)
     ep = np.asarray(tracking.epochs)
     ax.step(ep, [p.count("fixed") for p in tracking.points], where="post", label="fixed points")
-    ax.step(ep, [p.count("ghost") for p in tracking.points], where="post", label="ghosts")
+    ax.step(ep, [p.count("ghost") for p in tracking.points], where="post", label="ghost candidates")
     for e in tracking.events:
         ax.axvline(e.epoch, color="0.7", lw=0.6, ls="--")
     ax.set(xlabel="epoch", ylabel="count", title=title)

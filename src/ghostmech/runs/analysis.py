@@ -15,12 +15,23 @@ Points are then tracked across checkpoints (:func:`~ghostmech.dynamics.track`): 
 events (saddle-node bifurcations, ghost births, ghost → fixed conversions ...) are
 set next to the loss jumps, plateaus and no-learning zone found by
 :func:`ghostmech.training.detect.detect`. Nothing here draws: see ``ghostmech analyze``.
+
+Every structural ghost candidate (F′ = 0, F·F″ > 0; or one near-zero eigenvalue and a
+stable rest) is then judged on the task's own noise-free trajectories
+(:func:`~ghostmech.dynamics.bottleneck`, docs/theory.md §4): from the start of each
+trial's last input-free stretch to its threshold crossing (the first step whose
+decision, ``task.decide(z)``, differs from the first step's), the steps spent in the
+bottleneck region B = {speed ≤ 2 × the minimum speed} against the quadratic model's
+prediction. Only a candidate the trajectories pass as a bottleneck (contrast ≥ 2,
+share ≥ 1/2) is a ``ghost``; the others are ``shallow`` (a ramp makes the delay) or
+``off_path``. Networks with α = 1 are maps: their points are classified by
+multipliers (:func:`~ghostmech.dynamics.as_map`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +41,10 @@ import numpy as np
 
 from ghostmech._checks import check_positive_int
 from ghostmech.dynamics import (
+    Bottleneck,
     Tracking,
+    as_map,
+    bottleneck,
     flow_1d,
     flow_2d,
     from_network,
@@ -49,6 +63,9 @@ __all__ = [
     "analyze_point",
     "default_detect_kw",
     "grid_points",
+    "judge_candidates",
+    "task_span",
+    "task_trajectories",
     "learning_events",
     "parse_point",
     "timeline_dict",
@@ -62,7 +79,10 @@ class PointAnalysis:
 
     ``flows``: [(epoch, Flow1D | Flow2D)] (empty for full rank); ``trajectories``:
     [(epoch, [trials, time, dim])] task trajectories (κ for rank ≤ 2, r otherwise);
-    ``loss``, ``grad_norm``: [epochs]; ``status``: "ok" | "partial" | "diverged".
+    ``loss``, ``grad_norm``: [epochs]; ``status``: "ok" | "partial" | "diverged";
+    ``passages``: per checkpoint, ``[(x_g, Bottleneck)]`` for every ghost candidate
+    (empty lists when no trajectories were measured); ``system``: "flow" | "map";
+    ``alpha``: Δt/τ (steps → τ).
     """
 
     point: dict[str, Any]
@@ -75,6 +95,9 @@ class PointAnalysis:
     grad_norm: np.ndarray
     learning: Detection
     status: str
+    passages: list[list[tuple[list[float], Bottleneck]]] = field(default_factory=list)
+    system: str = "flow"
+    alpha: float = 1.0
 
     def timeline(self) -> dict[str, Any]:
         """The JSON document of :func:`write_timeline`."""
@@ -146,13 +169,43 @@ def _mode(net) -> str:
     return "rank1" if k == 1 else ("rank2" if k == 2 else "full")
 
 
-def _trajectories(net, task, latent: bool) -> np.ndarray:
+_run = eqx.filter_jit(run_batch)
+
+
+def task_trajectories(net, task, latent: bool) -> np.ndarray:
     """Noise-free rates (or κ) on every trial type: [trials, time, dim]."""
-    rates, _ = run_batch(net, task.all_trials().inputs)
+    rates, _ = _run(net, task.all_trials().inputs)
     x = np.asarray(rates, float)
     if latent:
         x = x @ np.asarray(net.nT, float)
     return np.transpose(x, (1, 0, 2))
+
+
+def task_span(net, task) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial: start of the last input-free stretch before the threshold crossing, and
+    the crossing (first step whose decision differs from the first step's; −1: none)."""
+    batch = task.all_trials()
+    _, z = _run(net, batch.inputs)
+    dec = np.asarray(task.decide(z), float)  # [time, trials, n_out]
+    changed = np.any(dec != dec[:1], axis=-1)
+    exits = np.where(changed.any(0), np.argmax(changed, axis=0), -1)
+    driven = np.any(np.asarray(batch.inputs) != 0, axis=-1)  # [time, trials]
+    starts = []
+    for i, e in enumerate(exits):
+        upto = driven[: (e if e >= 0 else driven.shape[0]), i]
+        starts.append(int(np.flatnonzero(upto)[-1] + 1) if upto.any() else 0)
+    return np.asarray(starts, int), exits.astype(int)
+
+
+def judge_candidates(field, traj, spans, candidates, alpha) -> list[tuple[list[float], Bottleneck]]:
+    out = []
+    for x in candidates:
+        try:
+            bn = bottleneck(field, traj, x, starts=spans[0], exits=spans[1], dt=alpha)
+        except ValueError:  # ε ≤ 0 at the candidate: not judged
+            continue
+        out.append((np.atleast_1d(x).tolist(), bn))
+    return out
 
 
 def _spread(x: np.ndarray, n: int) -> np.ndarray:
@@ -192,7 +245,7 @@ def analyze_point(
     task = make_task(run.config)
     mode = _mode(nets[0][1])
     latent = mode != "full"
-    trajs = [(e, _trajectories(net, task, latent)) for e, net in nets]
+    trajs = [(e, task_trajectories(net, task, latent)) for e, net in nets]
     fields = [(e, from_network(net, latent=latent)) for e, net in nets]
     per = max(n_starts // len(nets), 1)
     pool = np.concatenate([_spread(t.reshape(-1, t.shape[-1]), per) for _, t in trajs])
@@ -210,11 +263,25 @@ def analyze_point(
         extra = [fl.points.xstar[fl.points.status == "converged"] for _, fl in flows]
         starts = np.concatenate([starts, *extra])
     tracking = track(fields, _dedup(starts))
+    alpha = float(nets[0][1].alpha)
+    system = "map" if alpha == 1.0 else "flow"
+    if system == "map":
+        tracking = Tracking(tracking.epochs, [as_map(p) for p in tracking.points],
+                            tracking.events, tracking.status)  # fmt: skip
+    passages = []
+    for i, ((_, net), (_, f), (_, traj)) in enumerate(zip(nets, fields, trajs, strict=True)):
+        if mode == "rank1":
+            cands = [[p.kappa] for p in flows[i][1].points if p.kind == "ghost"]
+        else:
+            pts = tracking.points[i]
+            cands = [pts.xstar[r] for r in pts.where("ghost")]
+        passages.append(judge_candidates(f, traj, task_span(net, task), cands, alpha))
     loss, grad = _curves(run, point)
     learning = detect(loss, grad, **(detect_kw or default_detect_kw(loss.size)))
     status = "diverged" if learning.status == "diverged" else tracking.status
     delay = int(getattr(task, "delay", 0))
-    return PointAnalysis(point, mode, delay, tracking, flows, trajs, loss, grad, learning, status)
+    return PointAnalysis(point, mode, delay, tracking, flows, trajs, loss, grad, learning, status,
+                         passages, system, alpha)  # fmt: skip
 
 
 def default_detect_kw(n_epochs: int) -> dict[str, int]:
@@ -271,25 +338,46 @@ def learning_events(learning: Detection) -> list[dict[str, Any]]:
     return sorted(ev, key=lambda e: e["epoch"])
 
 
-def _ghosts(a: PointAnalysis, i: int) -> list[dict[str, float]]:
-    """Ghosts at checkpoint i: exhaustive 1-D list for rank one, the finder's otherwise."""
-    ratio = (lambda d: d / a.delay) if a.delay else (lambda d: float("nan"))  # noqa: E731
+def _candidates(a: PointAnalysis, i: int) -> list[dict[str, Any]]:
+    """Ghost candidates at checkpoint i (exhaustive 1-D list for rank one, the finder's
+    otherwise), each with its kind (ghost | shallow | off_path, or ``unmeasured`` when no
+    trajectories were given) and the measured / predicted passage (docs/theory.md §4)."""
     if a.mode == "rank1":
-        pts = [p for p in a.flows[i][1].points if p.kind == "ghost"]
-        return [{"x": [p.kappa], "eps": p.eps, "dwell": p.dwell, "dwell_over_delay": ratio(p.dwell)}
-                for p in pts]  # fmt: skip
-    p = a.tracking.points[i]
-    return [
-        {"x": p.xstar[r].tolist() if p.xstar.shape[1] <= 2 else None,
-         "x_norm": float(np.linalg.norm(p.xstar[r])), "eps": float(p.eps[r]),
-         "dwell": float(p.dwell[r]), "dwell_over_delay": ratio(float(p.dwell[r]))}
-        for r in p.where("ghost")
-    ]  # fmt: skip
+        rows = [([p.kappa], p.eps) for p in a.flows[i][1].points if p.kind == "ghost"]
+    else:
+        p = a.tracking.points[i]
+        rows = [(p.xstar[r].tolist(), float(p.eps[r])) for r in p.where("ghost")]
+    measured = a.passages[i] if i < len(a.passages) else []
+    out = []
+    for x, eps in rows:
+        bn = next((b for xb, b in measured if np.allclose(xb, x, atol=1e-9)), None)
+        full = float(np.pi / np.sqrt(eps)) if eps > 0 else float("nan")
+        d = {"x": x if len(x) <= 2 else None, "x_norm": float(np.linalg.norm(x)), "eps": eps,
+             "passage_full": full,
+             "passage_full_over_delay": full / a.delay if a.delay else float("nan"),
+             "kind": "unmeasured" if bn is None else bn.kind}  # fmt: skip
+        if bn is not None:
+            d["passage"] = bn.to_dict()
+        out.append(d)
+    return out
+
+
+def _map_kind_1d(dF: float, tol: float = 1e-7) -> str:
+    """1-D map κ ↦ κ + F(κ): multiplier μ = 1 + F′ (F per step)."""
+    mu = 1.0 + dF
+    if abs(mu + 1) <= tol:
+        return "flip"
+    if abs(abs(mu) - 1) <= tol:
+        return "marginal"
+    return "stable" if abs(mu) < 1 else "unstable"
 
 
 def _fixed(a: PointAnalysis, i: int) -> list[str]:
     if a.mode == "rank1":
-        return [p.kind for p in a.flows[i][1].points if p.kind != "ghost"]
+        pts = [p for p in a.flows[i][1].points if p.kind != "ghost"]
+        if a.system == "map":
+            return [_map_kind_1d(p.dF) for p in pts]
+        return [p.kind for p in pts]
     p = a.tracking.points[i]
     return [str(p.kind[r]) for r in p.where("fixed")]
 
@@ -298,9 +386,11 @@ def _checkpoint_rows(a: PointAnalysis) -> list[dict[str, Any]]:
     rows = []
     for i, e in enumerate(a.tracking.epochs):
         loss = float(a.loss[min(e, a.loss.size - 1)]) if a.loss.size else float("nan")
-        fixed, ghosts = _fixed(a, i), _ghosts(a, i)
+        fixed, cands = _fixed(a, i), _candidates(a, i)
+        ghosts = [c for c in cands if c["kind"] == "ghost"]
         rows.append({"epoch": e, "loss": loss, "n_fixed": len(fixed), "fixed_kinds": fixed,
-                     "n_ghost": len(ghosts), "ghosts": ghosts})  # fmt: skip
+                     "n_ghost": len(ghosts), "ghosts": ghosts,
+                     "n_candidates": len(cands), "candidates": cands})  # fmt: skip
     return rows
 
 
@@ -331,10 +421,32 @@ def _alignment(epochs: list[int], dyn: list[dict], jumps) -> list[dict[str, Any]
     return out
 
 
+def bottleneck_events(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``bottleneck_forms`` / ``bottleneck_lost``: the first checkpoint where some candidate
+    is a ghost of the task after one where none was (and back), with its measured passage."""
+    ev, prev = [], False
+    for r in rows:
+        now = r["n_ghost"] > 0
+        if now != prev:
+            g = r["ghosts"][0] if now else {}
+            detail = {k: g["passage"][k] for k in _EVENT_KEYS} if now else {}
+            ev.append({"epoch": r["epoch"],
+                       "kind": "bottleneck_forms" if now else "bottleneck_lost",
+                       "detail": detail})  # fmt: skip
+        prev = now
+    return ev
+
+
+_EVENT_KEYS = ("eps", "curvature", "contrast", "share", "passage_full", "measured_delay",
+               "measured_in_bottleneck", "predicted_in_bottleneck")  # fmt: skip
+
+
 def timeline_dict(a: PointAnalysis) -> dict[str, Any]:
     """Checkpoint table, dynamical and learning events, their merge and the alignment."""
     dim = a.tracking.points[0].xstar.shape[1]
-    dyn = [_event_dict(e, dim) for e in a.tracking.events]
+    rows = _checkpoint_rows(a)
+    dyn = [_event_dict(e, dim) for e in a.tracking.events] + bottleneck_events(rows)
+    dyn = sorted(dyn, key=lambda e: e["epoch"])
     learn = learning_events(a.learning)
     merged = sorted([{**e, "source": "dynamics"} for e in dyn]
                     + [{**e, "source": "learning"} for e in learn],
@@ -343,8 +455,12 @@ def timeline_dict(a: PointAnalysis) -> dict[str, Any]:
         "point": a.point,
         "mode": a.mode,
         "delay_steps": a.delay,
-        "time_unit": "Euler steps (dwell = pi/sqrt(eps), eps of the field alpha*(-x + tanh(.)))",
-        "checkpoints": _checkpoint_rows(a),
+        "system": a.system,
+        "alpha": a.alpha,
+        "time_unit": "steps (eps of the per-step field alpha*(-x + tanh(.))); *_tau = steps*alpha",
+        "ghost_rule": "ghost = a candidate the task trajectories pass as a bottleneck: contrast "
+        ">= 2 and share of steps with speed <= 2 v_min >= 1/2 (docs/theory.md section 4)",
+        "checkpoints": rows,
         "dynamics_events": dyn,
         "learning_events": learn,
         "learning_status": a.learning.status,
