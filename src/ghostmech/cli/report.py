@@ -1,5 +1,4 @@
-"""``ghostmech report RUN_DIR``: one self-contained HTML page for a run; ``ghostmech import
-FILE``: the fixed points, slow points and ghosts of a network trained elsewhere.
+"""``ghostmech report RUN_DIR``: one self-contained HTML page for a run.
 
 The report embeds (as ``data:`` URIs, so it opens offline) the learning curves per
 learning rate (one line per seed), the analysis of ``ghostmech analyze`` (run first
@@ -13,13 +12,11 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.table import Table
 
 from ghostmech.cli._app import app, console
 
-__all__ = ["report", "import_network", "build_report"]
+__all__ = ["report", "build_report"]
 
 
 def _curves_figure(run, rank_index: int | None):
@@ -65,19 +62,28 @@ def build_report(run_dir: Path, out: Path | None = None, *, video: bool = True) 
     import jax
 
     import ghostmech
-    from ghostmech.cli.analyze import analyze_run
+    from ghostmech.cli._outputs import output_dir, output_file
+    from ghostmech.cli.analyze import analyze_run, open_finished_run
     from ghostmech.plotting.style import save_figure
-    from ghostmech.runs import open_run
     from ghostmech.runs.report import Section, image, paragraph, preformatted, write_page
 
-    run = open_run(run_dir)
-    out = Path(out) if out is not None else Path(run_dir) / "report.html"
+    run = open_finished_run(run_dir)
+    if out is None:
+        out = output_file("--out (default RUN_DIR/report.html)", Path(run_dir) / "report.html",
+                          hint="give --out FILE elsewhere")  # fmt: skip
+    else:
+        out = output_file("--out", out)
     adir = Path(run_dir) / "analysis"
     folders = sorted(p.parent for p in adir.glob("*/timeline.json"))
-    if not folders:
-        folders = [f for _, f in analyze_run(run_dir, None, adir, video=video, quiet=True)]
     sections = []
     with tempfile.TemporaryDirectory() as tmp:
+        if not folders:  # analyse now; into the run only when the report goes there too
+            if out.resolve().parent == Path(run_dir).resolve():
+                output_dir("RUN_DIR/analysis (the report analyses the run there)", adir,
+                           hint="give --out FILE outside the run")  # fmt: skip
+            else:
+                adir = Path(tmp) / "analysis"
+            folders = [f for _, f in analyze_run(run_dir, None, adir, video=video, quiet=True)]
         blocks = []
         ranks = [None] if run.grid.ranks is None else list(range(len(run.grid.ranks)))
         for i in ranks:
@@ -86,8 +92,8 @@ def build_report(run_dir: Path, out: Path | None = None, *, video: bool = True) 
             label = "" if i is None else f"rank {run.grid.ranks[i]}: "
             blocks.append(image(stem.with_suffix(".png"), f"{label}loss per lr (lines: seeds)"))
         sections.append(Section("Learning curves", blocks))
-    for folder in folders:
-        sections += _analysis_sections(folder)
+        for folder in folders:
+            sections += _analysis_sections(folder)
     attrs = dict(run.metrics.attrs)
     versions = (f"ghostmech {ghostmech.__version__}, jax {jax.__version__} (report); "
                 f"run written by ghostmech {attrs.get('ghostmech_version', '?')}, "
@@ -97,7 +103,7 @@ def build_report(run_dir: Path, out: Path | None = None, *, video: bool = True) 
     return write_page(out, f"ghostmech run: {run.config.name}", sections)
 
 
-@app.command("report")
+@app.command("report", epilog="Example: ghostmech report runs/fig3a --out fig3a.html")
 def report(
     run_dir: Path = typer.Argument(..., help="A run directory (ghostmech train / sweep)."),
     out: Path | None = typer.Option(None, "--out", help="HTML file (default RUN_DIR/report.html)."),
@@ -105,47 +111,4 @@ def report(
 ) -> None:
     """A self-contained static HTML report of a run (opens offline)."""
     path = build_report(run_dir, out, video=video)
-    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
-
-
-@app.command("import")
-def import_network(
-    file: Path = typer.Argument(..., help=".npz (W, b, W_in, w_out, alpha) or .pt state dict."),
-    fmt: str = typer.Option("auto", "--format", help="auto | npz | torch-rnn | torch-state-dict."),
-    alpha: float | None = typer.Option(None, "--alpha", help="α = Δt/τ if the file has none."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for points.json and figures."),
-    n_starts: int = typer.Option(32, "--n-starts", help="Finder starts (from trajectories)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random starts."),
-    save: Path | None = typer.Option(None, "--save", help="Also save as a ghostmech .npz."),
-) -> None:
-    """Find and classify the fixed points, slow points and ghosts of an external network."""
-    import jax
-
-    from ghostmech.dynamics import find_points, from_network, sample_starts
-    from ghostmech.networks import to_npz
-    from ghostmech.networks.external import load_network
-    from ghostmech.plotting.dynamics import plot_pca
-    from ghostmech.plotting.style import save_figure
-
-    net = load_network(file, fmt=fmt, alpha=alpha)
-    f = from_network(net)
-    k1, k2 = jax.random.split(jax.random.key(seed))
-    with jax.enable_x64(True):
-        x0 = 0.5 * jax.random.normal(k1, (max(n_starts // 8, 1), net.n))
-        starts = np.asarray(sample_starts(f, x0, n_steps=80, every=10, noise=0.02, key=k2))
-    pts = find_points(f, starts)
-    t = Table("kind", "|x|", "q", "max Re λ", "ghost ε", "dwell π/√ε")
-    for i in np.flatnonzero(pts.status == "converged"):
-        t.add_row(str(pts.kind[i]), f"{np.linalg.norm(pts.xstar[i]):.3g}", f"{pts.qstar[i]:.2e}",
-                  f"{pts.eigval_J_xstar[i].real.max():.3g}", f"{pts.eps[i]:.3g}",
-                  f"{pts.dwell[i]:.3g}")  # fmt: skip
-    console.print(f"{file}: n = {net.n}, α = {net.alpha}, rank {net.rank or 'full'}")
-    console.print(t)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "points.json").write_text(json.dumps(pts.to_dict(), default=str, indent=1))
-        save_figure(plot_pca(pts), out / "points_pca", formats=("png",), dpi=100)
-        console.print(f"wrote {out}")
-    if save is not None:
-        to_npz(net, save)
-        console.print(f"saved {save}")
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)", markup=False)
