@@ -151,8 +151,9 @@ def _nearest(name: str, value, values: np.ndarray, text: str):
     if isinstance(value, str):
         raise ValueError(f"--point {name}={value!r} must be a number; grid values: {shown}")
     vals = values.astype(float)
-    rel = np.abs(vals - value) / np.maximum(np.abs(vals), np.finfo(float).tiny)
     exact = vals == value
+    scale = np.where(vals == 0, 1.0, np.abs(vals))
+    rel = np.where(vals == 0, np.inf, np.abs(vals - value) / scale)
     hits = np.flatnonzero(exact | ((rel <= POINT_RTOL) & (values.dtype.kind == "f")))
     if hits.size == 0:
         raise ValueError(
