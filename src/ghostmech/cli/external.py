@@ -97,9 +97,8 @@ def _analyse(got, file: Path, *, out: Path | None, n_starts: int, seed: int,
         t.add_row(str(pts.kind[i]), f"{np.linalg.norm(pts.xstar[i]):.3g}", f"{pts.qstar[i]:.2e}",
                   f"{pts.eigval_J_xstar[i].real.max():.3g}", f"{pts.eps[i]:.3g}",
                   f"{pts.dwell[i]:.3g}")  # fmt: skip
-    read = ", ".join(f"{k} = {v}" for k, v in got.keys.items())
-    console.print(escape(f"{file}: {got.layout} layout ({read or 'as saved'}); n = {net.n}, "
-                         f"α = {net.alpha}, rank {net.rank or 'full'}"), highlight=False)  # fmt: skip
+    console.print(escape(f"{file}: n = {net.n}, α = {net.alpha}, rank {net.rank or 'full'}"),
+                  highlight=False)  # fmt: skip
     console.print(t)
     if out is not None:
         (out / "points.json").write_text(json.dumps(pts.to_dict(), default=str, indent=1))
