@@ -9,6 +9,13 @@ command line stops at the memory check), ``--workers`` only gets invalid
 values, ``reproduce`` only figure names or seeds that do not resolve, and
 ``canonical scaling`` an invalid ``--T``. The number of cases tried is
 reported in the terminal summary.
+
+Below the fuzzing, the bad inputs of issue 16 one by one: every ``import`` format
+and file kind (torch files only where torch is installed, and a torch-less
+install simulated by making ``import torch`` fail), file-system faults (a file
+where a folder is wanted, a path under a file, a read-only folder), canonical
+options that used to be ignored, square brackets in messages and help, and an
+unexpected internal error: each one clean line and a non-zero exit.
 """
 
 from __future__ import annotations

@@ -30,7 +30,11 @@ from ghostmech.cli._app import app, console, fail
 
 CONFIG_ARG = typer.Argument(..., help="TOML file, or a shipped config name (see `configs`).")
 SET_OPT = typer.Option([], "--set", help="Override: key.sub=value (TOML value); repeatable.")
-OUT_OPT = typer.Option(None, "--out", help="Run directory (default: runs/<config>).")
+OUT_OPT = typer.Option(
+    None, "--out",
+    help="Run directory (default: runs/NAME.quick or runs/NAME.full for a shipped config, "
+    "runs/STEM for a TOML file; train adds .train).",
+)  # fmt: skip
 QUICK_OPT = typer.Option(
     True, "--quick/--full",
     help="Size of a shipped config: quick (default; seconds to minutes, as reproduce) or --full "
