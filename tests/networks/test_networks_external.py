@@ -285,6 +285,10 @@ def test_rnn_without_bias_warns_and_uses_zero(tmp_path):
     with pytest.warns(IncompleteImportWarning, match="no bias"):
         net = from_state_dict(model.state_dict())
     assert not np.any(np.asarray(net.b))
+    sd = {k: v for k, v in _Whole().state_dict().items() if k != "rnn.bias_hh_l0"}
+    with pytest.warns(IncompleteImportWarning, match="no rnn.bias_hh_l0 found"):
+        net = from_state_dict(sd)
+    np.testing.assert_allclose(net.b, sd["rnn.bias_ih_l0"].numpy(), atol=1e-7)
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,9 @@ class Imported:
             out.append(f"{source}: ignored arrays that are not part of the rate network: "
                        f"{', '.join(self.unused)}")  # fmt: skip
         for field in self.defaulted:
+            if field not in _DESCRIBE:  # one nn.RNN bias of the two
+                out.append(f"{source}: no {field} found; b is the other bias alone")
+                continue
             out.append(f"{source}: no {_DESCRIBE[field]} found (looked for {_looked(field, self.layout)}); "
                        f"using {field} = 0")  # fmt: skip
         return out
@@ -380,8 +383,9 @@ def _interpret(arrays: Mapping[str, Any], *, source: str, fmt: str, alpha: float
         defaulted = [f for f in ("w_in", "w_out") if f not in keys]
         if not biases:
             defaulted.insert(0, "b")
-        elif len(biases) == 1:
-            pass  # nn.RNN(bias=True) always has both; one alone is used as b
+        elif len(biases) == 1:  # nn.RNN(bias=True) has both: the other one is missing
+            defaulted.insert(0, next(prefix + k for k in ("bias_ih_l0", "bias_hh_l0")
+                                     if prefix + k not in biases))  # fmt: skip
         layout = "nn.RNN"
         keys = keys | ({"b": " + ".join(biases)} if biases else {})
     else:
