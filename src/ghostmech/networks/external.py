@@ -319,7 +319,8 @@ def _rnn_prefix(arrays: Mapping[str, Any], source: str) -> str | None:
     layer = re.compile(re.escape(p) + r"(weight|bias)_(ih|hh|hr)_l\d+(_reverse)?$")
     extra = [k for k in arrays if layer.match(k) and k[len(p) :] not in _RNN_KEYS]
     if extra:
-        raise ValueError(f"{source}: recurrent module {p or 'state dict'!r} has {', '.join(sorted(extra)[:4])}: "
+        owner = f"recurrent module {p.rstrip('.')!r}" if p else "the state dict"
+        raise ValueError(f"{source}: {owner} has {', '.join(sorted(extra)[:4])}: "
                          f"several layers or directions are not supported; supported: {ok}")  # fmt: skip
     w = np.shape(arrays[p + "weight_hh_l0"])
     if len(w) == 2 and w[0] != w[1] and w[1] > 0 and w[0] % w[1] == 0:
