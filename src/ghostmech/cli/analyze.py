@@ -241,7 +241,7 @@ def analyze_run(
             console.print(f"analysing {_example_point(points[0])}, the first of {total} grid "
                           f"points; choose another with --point, e.g. --point "
                           f"{_example_point(last)}", highlight=False, markup=False)  # fmt: skip
-        else:
+        elif total > 1:
             console.print(f"analysing all {total} grid points", highlight=False)
     results = []
     key = jax.random.key(seed)

@@ -128,10 +128,10 @@ def landscape_cmd(
     from ghostmech import canonical as cm
 
     _common(T, R, scale, plot)
-    points = _checks.check_int_in_range("points", points, 2, 100_000)
-    lo, hi = _checks.check_finite("lo", lo), _checks.check_finite("hi", hi)
+    points = _checks.check_int_in_range("--points", points, 2, 100_000)
+    lo, hi = _checks.check_finite("--lo", lo), _checks.check_finite("--hi", hi)
     if not hi > lo:
-        raise ValueError(f"`hi` (={hi!r}) must exceed `lo` (={lo!r})")
+        raise ValueError(f"`--hi` (={hi!r}) must exceed `--lo` (={lo!r})")
     e_star = cm.optimum(T, R)
     ratio = np.linspace(lo, hi, points)
     kw = dict(T=T, R=R, scale=scale)
