@@ -173,7 +173,8 @@ def run_guarded(application: typer.Typer, argv: list[str]) -> int:
             return 2
         except Exception as exc:  # click usage errors and friends (typer vendors click)
             if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-                print_error(exc.format_message())
+                if one_line(exc.format_message()):  # empty: no_args_is_help printed the help
+                    print_error(exc.format_message())
                 return int(exc.exit_code)
             if type(exc).__name__ == "Abort":
                 print_error("aborted")
