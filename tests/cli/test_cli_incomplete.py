@@ -107,3 +107,25 @@ def test_report_with_out_elsewhere_leaves_the_run_untouched(finished, tmp_path):
     assert rc == 0, err
     assert (tmp_path / "r.html").stat().st_size > 0
     assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+
+
+def test_run_trained_in_one_piece_counts_epochs(tmp_path):
+    """A run of the library's in-process path (no blocks) interrupted after one chunk."""
+    from ghostmech.runs import load_config, resolve_config, run_experiment
+
+    cfg = load_config(resolve_config("fig3a", quick=True),
+                      ["training.epochs=20", "training.chunk=10", "checkpoints.epochs=[0,20]"])  # fmt: skip
+
+    class Stop(Exception):
+        pass
+
+    def stop(part, epoch):
+        raise Stop
+
+    with pytest.raises(Stop):
+        run_experiment(cfg, tmp_path / "run", on_chunk=stop)
+    rc, _, err = _run(["analyze", str(tmp_path / "run")])
+    assert rc == 2 and "run incomplete (10/20 network-epochs done)" in err
+    resume = shlex.split(re.search(r"`ghostmech (.*)`", err).group(1))
+    assert _run(resume)[0] == 0
+    assert open_run(tmp_path / "run").status == "finished"
