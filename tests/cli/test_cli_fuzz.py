@@ -433,3 +433,54 @@ def test_internal_error_is_one_line_without_traceback(monkeypatch):
         "error: internal error (RuntimeError: something [broke]); please report it with the "
         "command line (GHOSTMECH_TRACEBACK=1 shows the traceback)"
     )
+
+
+# --- fuzzed network files: whatever the arrays, import succeeds or says why in one line ---
+
+KEYS = st.sampled_from(
+    ["W", "w", "J", "m", "nT", "b", "bias", "W_in", "w_out", "b_out", "r0", "alpha", "meta",
+     "weight_hh_l0", "weight_ih_l0", "bias_ih_l0", "bias_hh_l0", "rnn.weight_hh_l0",
+     "rnn.weight_ih_l0", "rnn.bias_ih_l0", "weight_hh_l1", "readout.weight", "readout.bias",
+     "head.weight", "junk"]
+)  # fmt: skip
+SHAPES = st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple)
+VALUES = st.sampled_from(["float", "int", "nan", "text", "bool"])
+
+
+def _array(kind: str, shape: tuple) -> np.ndarray:
+    if kind == "text":
+        return np.full(shape, "x")
+    if kind == "bool":
+        return np.ones(shape, bool)
+    x = np.full(shape, 0.3) if kind != "nan" else np.full(shape, np.nan)
+    return x.astype(int) if kind == "int" else x
+
+
+@fast(60)
+@given(arrays=st.dictionaries(KEYS, st.tuples(VALUES, SHAPES), max_size=6),
+       container=st.sampled_from(["npz", "torch", "bytes"]),
+       fmt=st.sampled_from(["auto", "npz", "torch-rnn", "torch-state-dict"]),
+       alpha=st.sampled_from([None, 0.5, 1.0, -1.0]), data=st.data())  # fmt: skip
+def test_fuzzed_network_files(arrays, container, fmt, alpha, data, workdir):
+    """`read_network` (what ``ghostmech import`` calls) returns a network or raises an
+    error the CLI prints as one line (ValueError / ImportError / OSError); nothing else."""
+    from ghostmech.networks.external import read_network
+
+    COUNT["cases"] += 1
+    path = workdir / "net.file"
+    content = {k: _array(kind, shape) for k, (kind, shape) in arrays.items()}
+    if container == "bytes":
+        path.write_bytes(data.draw(st.binary(max_size=40)))
+    elif container == "npz":
+        with path.open("wb") as fh:
+            np.savez(fh, **content)
+    else:
+        torch = pytest.importorskip("torch")
+        tensors = {k: torch.from_numpy(v.copy()) for k, v in content.items() if v.dtype.kind in "fib"}
+        torch.save(tensors, path)
+    try:
+        got = read_network(path, fmt=fmt, alpha=alpha)
+    except (ValueError, ImportError, OSError):
+        return
+    assert got.net.b.shape == (got.net.n,)
+    assert set(got.unused) <= set(content)

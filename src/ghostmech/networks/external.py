@@ -148,6 +148,15 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
+def _num(arrays: Mapping[str, Any], key: str, source: str) -> np.ndarray:
+    """``arrays[key]`` as float64; an error naming the key if it is not numeric."""
+    try:
+        return _numpy(arrays[key])
+    except (TypeError, ValueError):
+        kind = getattr(arrays[key], "dtype", type(arrays[key]).__name__)
+        raise ValueError(f"{source}: array {key!r} is not numeric ({kind})") from None
+
+
 def file_kind(path: str | Path) -> str:
     """``"npz"`` or ``"torch"``, from the file's first bytes (not its name); else raise."""
     path = Path(path)
@@ -248,7 +257,7 @@ def _shape_error(field: str, key: str, source: str, shape, want: str) -> ValueEr
 def _assemble(arrays: Mapping[str, Any], keys: dict[str, str], *, source: str, alpha: float,
               activation: str | None, read: str, b: np.ndarray | None = None) -> RateRNN:  # fmt: skip
     """Build the `RateRNN` from ``arrays[keys[field]]`` (``b`` given: a summed bias)."""
-    get = {f: _numpy(arrays[k]) for f, k in keys.items() if f != "b" or b is None}
+    get = {f: _num(arrays, k, source) for f, k in keys.items() if f != "b" or b is None}
     if b is not None:
         get["b"] = b
     w, m = get.get("w"), get.get("m")
@@ -256,16 +265,18 @@ def _assemble(arrays: Mapping[str, Any], keys: dict[str, str], *, source: str, a
         raise ValueError(f"{source}: no recurrent weights found; give one of "
                          f"{', '.join(ALIASES['w'])} (or m and nT), or name it (--key w=KEY)")  # fmt: skip
     if w is not None:
-        if w.ndim != 2 or w.shape[0] != w.shape[1]:
-            raise _shape_error("W", keys["w"], source, w.shape, "[n, n] (square)")
+        if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] == 0:
+            raise _shape_error("W", keys["w"], source, w.shape, "[n, n] (square, n >= 1)")
         n = w.shape[0]
     else:
-        m = m.reshape(m.shape[0], -1) if m.ndim <= 2 else m
+        if m.ndim not in (1, 2) or m.size == 0:
+            raise _shape_error("m", keys["m"], source, m.shape, "[n, K] (n, K >= 1)")
+        m = m.reshape(m.shape[0], -1)
         n = m.shape[0]
         if "nT" not in get:
             raise ValueError(f"{source}: low-rank weights {keys['m']!r} (m) need nT as well")
         nT = get["nT"]
-        if nT.ndim > 2 or nT.reshape(nT.shape[0], -1).shape != m.shape:
+        if nT.ndim not in (1, 2) or nT.reshape(nT.shape[0], -1).shape != m.shape:
             raise _shape_error("nT", keys["nT"], source, nT.shape, f"{m.shape} like m")
     where = f"(n = {n} from {keys.get('w', keys.get('m'))!r})"
 
@@ -359,7 +370,11 @@ def _interpret(arrays: Mapping[str, Any], *, source: str, fmt: str, alpha: float
     unknown = sorted(set(names) - set(ALIASES))
     if unknown:
         raise ValueError(f"`names` key {unknown[0]!r} must be one of: {', '.join(ALIASES)}")
-    stored = next((_numpy(arrays[k]) for k in ("alpha", "α") if k in arrays), None)
+    stored = next((_num(arrays, k, source) for k in ("alpha", "α") if k in arrays), None)
+    if stored is not None and stored.size != 1:
+        raise ValueError(f"{source}: array 'alpha' must hold one number (α = Δt/τ); it has shape "
+                         f"{stored.shape}")  # fmt: skip
+    stored = None if stored is None else float(stored.reshape(()))
     prefix = None if "w" in names or "m" in names else _rnn_prefix(arrays, source)
     if fmt == "torch-rnn" and prefix is None:
         raise ValueError(f"{source}: --format torch-rnn needs nn.RNN keys (weight_hh_l0, "
@@ -370,10 +385,14 @@ def _interpret(arrays: Mapping[str, Any], *, source: str, fmt: str, alpha: float
         keys = {f: prefix + k for f, k in (("w", "weight_hh_l0"), ("w_in", "weight_ih_l0"))
                 if prefix + k in arrays}  # fmt: skip
         biases = [prefix + k for k in ("bias_ih_l0", "bias_hh_l0") if prefix + k in arrays]
-        n = np.shape(arrays[keys["w"]])[0]
-        b = sum((_numpy(arrays[k]).reshape(-1) for k in biases), np.zeros(n)) if biases else None
-        if b is not None and b.size != n:
-            raise _shape_error("b", biases[0], source, np.shape(arrays[biases[0]]), f"[{n}]")
+        w_shape = np.shape(arrays[keys["w"]])
+        if len(w_shape) != 2 or w_shape[0] != w_shape[1]:
+            raise _shape_error("W", keys["w"], source, w_shape, "[n, n] (square)")
+        n = w_shape[0]
+        for k in biases:
+            if np.size(arrays[k]) != n:
+                raise _shape_error("b", k, source, np.shape(arrays[k]), f"[{n}] (n = {n})")
+        b = sum((_num(arrays, k, source).reshape(-1) for k in biases), np.zeros(n)) if biases else None
         taken = {*keys.values(), *biases}
         keys |= _readout_of(arrays, n, taken, names, source)
         if "r0" in names:
