@@ -199,9 +199,10 @@ def load_torch(path: str | Path) -> dict[str, np.ndarray]:
                 "torch.save(model.state_dict(), FILE)"
             ) from None
         raise ValueError(f"{str(path)!r} is not a readable torch.save file ({err})") from None
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{str(path)!r} is not a readable torch.save file ({first})") from None
+    except Exception as err:  # garbage makes the unpickler raise anything (EOF, Index...)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise ValueError(f"{str(path)!r} is not a readable torch.save file "
+                         f"({type(err).__name__}{': ' + first if first else ''})") from None  # fmt: skip
     if hasattr(obj, "state_dict"):
         obj = obj.state_dict()
     if not isinstance(obj, Mapping):
@@ -221,7 +222,10 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
         if "pickle" in str(err):
             raise ValueError(f"{str(path)!r} holds Python objects, not numeric arrays; only "
                              "numeric arrays are read (nothing is unpickled)") from None  # fmt: skip
-        raise
+        raise ValueError(f"{str(path)!r} is not a readable .npz archive ({err})") from None
+    except Exception as err:  # a damaged archive: zipfile / EOF / header errors
+        raise ValueError(f"{str(path)!r} is not a readable .npz archive "
+                         f"({type(err).__name__}: {err})") from None  # fmt: skip
 
 
 def _match(arrays: Mapping[str, Any], alias: str, taken: set[str]) -> list[str]:
