@@ -394,7 +394,7 @@ def _interpret(arrays: Mapping[str, Any], *, source: str, fmt: str, alpha: float
             raise _shape_error("W", keys["w"], source, w_shape, "[n, n] (square)")
         n = w_shape[0]
         for k in biases:
-            if np.size(arrays[k]) != n:
+            if _num(arrays, k, source).size != n:
                 raise _shape_error("b", k, source, np.shape(arrays[k]), f"[{n}] (n = {n})")
         b = sum((_num(arrays, k, source).reshape(-1) for k in biases), np.zeros(n)) if biases else None
         taken = {*keys.values(), *biases}
