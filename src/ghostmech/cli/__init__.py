@@ -14,7 +14,7 @@ import sys
 from ghostmech.cli._app import app, run_guarded
 
 # Command modules; each one adds its commands to `app` on import.
-_COMMAND_MODULES = ("canonical", "reproduce", "train", "analyze", "report", "critical")
+_COMMAND_MODULES = ("canonical", "reproduce", "train", "analyze", "report", "external", "critical")
 
 
 def _register() -> None:

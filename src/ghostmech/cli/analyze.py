@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ghostmech.cli._app import app, console
 
-__all__ = ["analyze", "analyze_run", "point_label"]
+__all__ = ["analyze", "analyze_run", "point_label", "resolve_point", "open_finished_run", "POINT_RTOL"]
 
 MAX_PANELS = 8
 
@@ -132,6 +133,88 @@ def _table(a) -> Table:
     return t
 
 
+#: ``--point`` values match the nearest grid value within this relative difference: any
+#: value printed with 3 or more significant digits (rounding error at most half a unit
+#: in the third digit, i.e. 0.5 %) is recognised, e.g. lr=0.0178 for 0.017783.
+POINT_RTOL = 5e-3
+
+
+def open_finished_run(run_dir: Path):
+    """`open_run`, with a damaged ``config.toml`` named and an unfinished run refused
+    with how far it got and the command that finishes it."""
+    import tomllib
+
+    from ghostmech.runs import open_run
+    from ghostmech.runs.progress import run_progress
+
+    try:
+        run = open_run(run_dir)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(
+            f"{str(Path(run_dir) / 'config.toml')!r} is not valid TOML ({err}): the run "
+            "directory is damaged"
+        ) from None
+    progress = run_progress(run)
+    if not progress.finished:
+        raise ValueError(progress.message())
+    return run
+
+
+def _nearest(name: str, value, values: np.ndarray, text: str):
+    shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values.tolist())
+    if isinstance(value, str):
+        raise ValueError(f"--point {name}={value!r} must be a number; grid values: {shown}")
+    vals = values.astype(float)
+    exact = vals == value
+    scale = np.where(vals == 0, 1.0, np.abs(vals))
+    rel = np.where(vals == 0, np.inf, np.abs(vals - value) / scale)
+    hits = np.flatnonzero(exact | ((rel <= POINT_RTOL) & (values.dtype.kind == "f")))
+    if hits.size == 0:
+        raise ValueError(
+            f"--point {name}={value:g} is not on the grid (nearest match within a relative "
+            f"{POINT_RTOL:.1%}); grid values: {shown}"
+        )
+    if hits.size > 1 and not exact.any():
+        raise ValueError(f"--point {name}={value:g} is ambiguous: several grid values within "
+                         f"{POINT_RTOL:.1%}: {', '.join(f'{vals[h]:g}' for h in hits)}")  # fmt: skip
+    best = hits[np.argmax(exact[hits])] if exact.any() else hits[0]
+    return values[best].item()
+
+
+def resolve_point(run, text: str | None) -> dict | None:
+    """``--point`` text → the grid point it names: each value matched to the nearest grid
+    value within a relative `POINT_RTOL` (so values can be given as printed)."""
+    from ghostmech.runs.analysis import parse_point
+    from ghostmech.runs.grid import rank_label
+
+    wanted = parse_point(text)
+    if not wanted:
+        return None
+    grid, out = run.grid, {}
+    for name, value in wanted.items():
+        if name == "rank":
+            labels = [] if grid.ranks is None else [rank_label(r) for r in grid.ranks]
+            if rank_label(value) not in labels:
+                raise ValueError(f"--point rank={value} must be one of: {', '.join(labels) or 'none (no rank axis)'}")  # fmt: skip
+            out["rank"] = value
+            continue
+        if name not in grid.dims:
+            raise ValueError(f"--point ({text!r}): {name!r} is not an axis of the grid; axes: "
+                             f"{', '.join(grid.dims)}")  # fmt: skip
+        out[name] = _nearest(name, value, np.asarray(grid.coords[name]), text)
+    missing = [d for d in grid.dims if d not in out and len(grid.coords[d]) > 1]
+    if grid.ranks is not None and len(grid.ranks) > 1 and "rank" not in out:
+        missing.append("rank")
+    if missing:
+        raise ValueError(f"--point ({text!r}) must also give {', '.join(missing)} (the grid "
+                         f"has several values of each)")  # fmt: skip
+    return out
+
+
+def _example_point(p: dict) -> str:
+    return ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in p.items())
+
+
 def analyze_run(
     run_dir: Path,
     point: str | None = None,
@@ -142,18 +225,41 @@ def analyze_run(
     seed: int = 0,
     quiet: bool = False,
 ) -> list[tuple[object, Path]]:
-    """Analyse the chosen grid points; return ``[(PointAnalysis, folder)]``."""
+    """Analyse the chosen grid points; return ``[(PointAnalysis, folder)]``.
+
+    Without ``point`` every grid point is analysed when there are at most 4, else the
+    first one (and the choice is printed).
+    """
     import jax
 
+    from ghostmech import _checks
+    from ghostmech.cli._outputs import output_dir
     from ghostmech.plotting.style import save_figure
-    from ghostmech.runs import open_run
-    from ghostmech.runs.analysis import analyze_point, grid_points, parse_point, write_timeline
+    from ghostmech.runs.analysis import analyze_point, grid_points, write_timeline
 
-    run = open_run(run_dir)
-    out = Path(out) if out is not None else Path(run_dir) / "analysis"
+    n_starts = _checks.check_positive_int("--n-starts", n_starts)
+    seed = _checks.check_nonnegative_int("--seed", seed)
+    run = open_finished_run(run_dir)
+    chosen = resolve_point(run, point)
+    points = grid_points(run, chosen)
+    if out is None:
+        out = output_dir("--out (default RUN_DIR/analysis)", Path(run_dir) / "analysis",
+                         hint="give --out FOLDER elsewhere")  # fmt: skip
+    else:
+        out = output_dir("--out", out)
+    if not quiet and chosen is None:
+        total = run.grid.size * len(run.grid.parts)
+        if len(points) < total:
+            pts = run.grid.points()
+            last = {d: pts[d][-1].item() for d in run.grid.dims}
+            console.print(f"analysing {_example_point(points[0])}, the first of {total} grid "
+                          f"points; choose another with --point, e.g. --point "
+                          f"{_example_point(last)}", highlight=False, markup=False)  # fmt: skip
+        elif total > 1:
+            console.print(f"analysing all {total} grid points", highlight=False)
     results = []
     key = jax.random.key(seed)
-    for p in grid_points(run, parse_point(point)):
+    for p in points:
         folder = out / point_label(p)
         a = analyze_point(run, p, key=key, n_starts=n_starts)
         write_timeline(a, folder / "timeline.json")
@@ -163,7 +269,7 @@ def analyze_run(
             _video(a, folder / "training")
         if not quiet:
             console.print(
-                f"[bold]{point_label(p)}[/bold] ({a.mode}, {a.system}, status {a.status})"
+                f"[bold]{escape(point_label(p))}[/bold] ({a.mode}, {a.system}, status {a.status})"
             )
             console.print(_table(a))
             console.print(
@@ -173,21 +279,28 @@ def analyze_run(
                 "measured (predicted by ẋ = v + c(x − x_g)²). Times in steps (× α for τ); "
                 "docs/theory.md §4"
             )
-            console.print(f"wrote {folder}")
+            console.print(f"wrote {escape(str(folder))}")
         results.append((a, folder))
     return results
 
 
-@app.command("analyze")
+@app.command(
+    "analyze",
+    epilog="Example: ghostmech analyze runs/fig3a --point lr=0.003,seed=0 --no-video",
+)
 def analyze(
-    run_dir: Path = typer.Argument(..., help="A run directory (ghostmech train / sweep)."),
-    point: str | None = typer.Option(None, "--point", help="Grid point, e.g. lr=0.003,seed=0."),
+    run_dir: Path = typer.Argument(..., help="A finished run directory (ghostmech train / sweep)."),
+    point: str | None = typer.Option(
+        None, "--point",
+        help="Grid point, e.g. lr=0.003,seed=0; values as printed are matched to the nearest "
+        "grid value within 0.5 %. Default: all points if at most 4, else the first (printed).",
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="Output folder (default RUN_DIR/analysis)."
     ),
     video: bool = typer.Option(True, "--video/--no-video", help="Write the training video."),
     n_starts: int = typer.Option(12, "--n-starts", help="Finder starts from task trajectories."),
     seed: int = typer.Option(0, "--seed", help="Seed of the start jitter."),
-) -> None:
+) -> None:  # fmt: skip
     """Fixed points, slow points and ghosts at every checkpoint, aligned with abrupt learning."""
     analyze_run(run_dir, point, out, video=video, n_starts=n_starts, seed=seed)

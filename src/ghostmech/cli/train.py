@@ -11,9 +11,11 @@ blocks of networks already done are not recomputed). ``sweep --workers N`` /
 from __future__ import annotations
 
 import errno
+import tomllib
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,8 +30,16 @@ from ghostmech.cli._app import app, console, fail
 
 CONFIG_ARG = typer.Argument(..., help="TOML file, or a shipped config name (see `configs`).")
 SET_OPT = typer.Option([], "--set", help="Override: key.sub=value (TOML value); repeatable.")
-OUT_OPT = typer.Option(None, "--out", help="Run directory (default: runs/<config>).")
-QUICK_OPT = typer.Option(False, "--quick/--full", help="Variant of a shipped config.")
+OUT_OPT = typer.Option(
+    None, "--out",
+    help="Run directory (default: runs/NAME.quick or runs/NAME.full for a shipped config, "
+    "runs/STEM for a TOML file; train adds .train).",
+)  # fmt: skip
+QUICK_OPT = typer.Option(
+    True, "--quick/--full",
+    help="Size of a shipped config: quick (default; seconds to minutes, as reproduce) or --full "
+    "for the paper's size. Ignored for a TOML file.",
+)  # fmt: skip
 MEM_OPT = typer.Option(None, "--memory-limit-gb", help="Refuse grids estimated above this.")
 
 
@@ -45,15 +55,27 @@ NPT_OPT = typer.Option(
 
 
 def _load(path: Path, overrides: list[str]):
-    from ghostmech.runs import load_config
+    """Read the config; errors name the config as the user gave it (a shipped name, not
+    the package file) and say when ``--set`` overrides were applied."""
+    import tomllib
 
+    from ghostmech.runs import apply_overrides, config_from_dict, shipped_configs
+
+    shipped = {p: (name, v) for name, vs in shipped_configs().items() for v, p in vs.items()}
+    label = (f"{shipped[path][0]} (shipped, {shipped[path][1]})" if path in shipped
+             else repr(str(path)))  # fmt: skip
     try:
-        return load_config(path, overrides)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
         raise ValueError(
             f"config file {str(path)!r} is not UTF-8 text ({err.reason} at byte {err.start}); "
             "a config must be a UTF-8 TOML file"
         ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"config file {str(path)!r} is not valid TOML: {err}") from None
+    if overrides:
+        label += " with --set " + " --set ".join(overrides)
+    return config_from_dict(apply_overrides(data, list(overrides)), source=label)
 
 
 def _plan(cfg, grid, out: Path, networks_per_task: int | None, limit: float | None):
@@ -86,9 +108,15 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     if single:
         cfg = cfg.model_copy(update={"grid": GridConfig()})
     out = out or Path("runs") / (path.stem + (".train" if single else ""))
-    status = dir_status(out, cfg)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out ({str(out)!r}) is an existing file, not a run directory")
+    try:
+        status = dir_status(out, cfg)
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{str(out / 'config.toml')!r} is not valid TOML ({err}): --out holds "
+                         "a damaged run directory") from None  # fmt: skip
     if status == "finished":
-        console.print(f"{out}: this run is already finished; nothing to do.")
+        console.print(f"{out}: this run is already finished; nothing to do.", markup=False)
         return
     grid = resolve_grid(cfg)
     limit = memory_limit_gb if memory_limit_gb is not None else cfg.output.memory_limit_gb
@@ -99,11 +127,11 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     done = sum(b.indices.size for b in finished) * cfg.training.epochs
     shape = " × ".join(f"{n} {d}" for d, n in zip(grid.dims, grid.shape, strict=True))
     verb = "resuming" if status == "resume" else "running"
-    console.print(f"{verb} {cfg.name} ({shape}, {cfg.training.epochs} epochs) into {out}")
+    console.print(f"{verb} {cfg.name} ({shape}, {cfg.training.epochs} epochs) into {out}", markup=False)
     where = "in-process" if workers is None and scheduler is None else (
         f"on {workers} local Dask workers" if workers else f"on Dask at {scheduler}")  # fmt: skip
-    console.print(f"{len(blocks)} tasks of {plan.width} networks, {len(finished)} done; {where}")
-    console.print(f"memory estimate: {task_memory(cfg, grid, plan.width)} per task")
+    console.print(f"{len(blocks)} tasks of {plan.width} networks, {len(finished)} done; {where}", markup=False)
+    console.print(f"memory estimate: {task_memory(cfg, grid, plan.width)} per task", markup=False)
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -140,11 +168,12 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     diverged = int(ds.status.sum())
     console.print(
         f"wrote {out}: {grid.size * len(grid.parts)} networks, {diverged} diverged; "
-        f"open with ghostmech.open_run({str(out)!r})"
+        f"open with ghostmech.open_run({str(out)!r})",
+        markup=False,
     )
 
 
-@app.command("train")
+@app.command("train", epilog="Example: ghostmech train fig3a --set training.lr=0.01 --out runs/one")
 def train(
     config: str = CONFIG_ARG,
     set_: list[str] = SET_OPT,
@@ -156,7 +185,9 @@ def train(
     _execute(config, set_, out, quick, memory_limit_gb, single=True)
 
 
-@app.command("sweep")
+@app.command(
+    "sweep", epilog="Example: ghostmech sweep fig6a_rank1 --workers 2  (--full: the paper's grid)"
+)
 def sweep(
     config: str = CONFIG_ARG,
     set_: list[str] = SET_OPT,
@@ -172,13 +203,13 @@ def sweep(
              scheduler=scheduler, networks_per_task=networks_per_task)  # fmt: skip
 
 
-@app.command("configs")
+@app.command("configs", epilog="Example: ghostmech configs")
 def configs() -> None:
-    """List the shipped experiment configs (SPEC §5) and their variants."""
+    """List the shipped experiment configs (the paper's RNN experiments) and their variants."""
     from ghostmech.runs import load_config, shipped_configs
 
-    table = Table("name", "variants", "description")
+    table = Table("name", "variants", "description", highlight=False)
     for name, variants in shipped_configs().items():
         desc = load_config(variants.get("full") or next(iter(variants.values()))).description
-        table.add_row(name, ", ".join(sorted(variants)), desc)
+        table.add_row(escape(name), ", ".join(sorted(variants)), escape(desc))
     console.print(table)

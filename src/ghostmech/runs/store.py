@@ -40,7 +40,7 @@ __all__ = ["Run", "open_run", "METRIC_ATTRS"]
 METRIC_ATTRS = {
     "loss": {"units": "1", "long_name": "training loss at the parameters before the update"},
     "grad_norm": {"units": "1", "long_name": "global L2 norm of the loss gradient"},
-    "accuracy": {"units": "fraction", "long_name": "task accuracy (SPEC §3), mask-weighted"},
+    "accuracy": {"units": "fraction", "long_name": "task accuracy (docs/theory.md), mask-weighted"},
 }
 COORD_ATTRS = {
     "lr": {"units": "1", "long_name": "learning rate"},
