@@ -359,7 +359,7 @@ def test_every_command_has_an_example_and_no_spec_reference():
 
     _register()
     commands = ["configs", "sweep", "train", "analyze", "report", "import", "reproduce",
-                "version", "canonical", "canonical critical-lr", "canonical landscape",
+                "version", "critical-lr", "canonical", "canonical critical-lr", "canonical landscape",
                 "canonical descend", "canonical scaling"]  # fmt: skip
     names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
     assert names == {c.split()[0] for c in commands}  # every command is listed here

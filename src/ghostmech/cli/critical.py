@@ -27,7 +27,10 @@ CONFIG_ARG = typer.Argument(
 SET_OPT = typer.Option([], "--set", help="Override a config value: KEY=VALUE (repeatable).")
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON object instead of a table.")
 MEASURE_OPT = typer.Option(False, "--measure", help="Also measure η_c on a grid of lrs.")
-QUICK_OPT = typer.Option(False, "--quick", help="Use the shipped config's quick variant.")
+QUICK_OPT = typer.Option(
+    True, "--quick/--full",
+    help="Size of a shipped config: quick (default, as every command) or --full (the paper's).",
+)
 SEED_OPT = typer.Option(None, "--seed", help="Seed of the network to predict for.")
 SEEDS_OPT = typer.Option(4, "--seeds", help="Networks per lr with --measure.")
 LRS_OPT = typer.Option(9, "--lrs", help="Learning rates with --measure (1 decade either side).")
@@ -65,7 +68,11 @@ def _finite(obj):
     return obj
 
 
-@app.command("critical-lr")
+@app.command(
+    "critical-lr",
+    epilog="Examples: ghostmech critical-lr fig6a_rank1 --quick  |  "
+    "ghostmech critical-lr fig6a_rank1 --quick --measure --json",
+)
 def critical_lr(
     config: str = CONFIG_ARG,
     set_: list[str] = SET_OPT,
