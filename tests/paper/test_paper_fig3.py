@@ -28,3 +28,15 @@ def test_count_fixed_points_matches_flow_1d(w, b, expected):
         fl = flow_1d(lambda k: -k + jnp.tanh(w * k + b), -3.0, 3.0)
     n_flow = sum(k != "ghost" for k in fl.kinds())
     assert fig3a.count_fixed_points(m, n, bb) == n_flow == expected
+
+
+def test_trap_claim_is_a_fisher_test_and_fails_without_a_difference():
+    counts = {0: 1, 10: 3}
+    z, loss = np.zeros(40), np.ones(10)
+    above = np.array([True] * 12 + [False] * 12)
+    below = np.zeros(24, bool)
+    claim = fig3b._claims(counts, z, 0.0, above, loss, below)[2]
+    assert claim.verdict == "pass" and claim.measured["trapped_lr_0.02"] == "12/24"
+    assert claim.measured["p_fisher"] < 1e-3
+    same = fig3b._claims(counts, z, 0.0, above, loss, above.copy())[2]
+    assert same.verdict == "fail" and same.measured["p_fisher"] > 0.5
