@@ -46,11 +46,25 @@ def test_tally_counts_passes_and_names_the_failing_runs():
         _run("AVX2", 1, {"fig9": {"exp": "pass"}}, rc=1),  # fig8c did not finish
     ]
     t = robustness.tally(runs, ["fig8c", "fig9"])
-    assert t["fig8c:rescue"] == {"passes": 1, "runs": 3, "failed": ["SSE4_2/seed0", "AVX2/seed1"]}
-    assert t["fig9:exp"] == {"passes": 3, "runs": 3, "failed": []}
+    assert t["fig8c:rescue"] == {
+        "passes": 1,
+        "not_run": 0,
+        "runs": 3,
+        "failed": ["SSE4_2/seed0", "AVX2/seed1"],
+    }
+    assert t["fig9:exp"] == {"passes": 3, "not_run": 0, "runs": 3, "failed": []}
+    assert not robustness.robust(t["fig8c:rescue"]) and robustness.robust(t["fig9:exp"])
     md = robustness.matrix_markdown(runs, ["fig8c", "fig9"])
     assert "| fig8c:rescue | 1 / 3 ✗ | SSE4_2/seed0, AVX2/seed1 |" in md
     assert "| fig9:exp | 3 / 3 | – |" in md
+
+
+def test_not_run_is_not_a_failure():
+    runs = [_run("default", s, {"fig6b": {"trapped": "not-run", "fast": "pass"}}) for s in (0, 1)]
+    t = robustness.tally(runs)
+    assert t["fig6b:trapped"] == {"passes": 0, "not_run": 2, "runs": 2, "failed": []}
+    assert robustness.robust(t["fig6b:trapped"])
+    assert "0 / 2 (not decided at this size: 2) |" in robustness.matrix_markdown(runs)
 
 
 def _fingerprint(isa: str) -> str:

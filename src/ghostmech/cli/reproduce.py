@@ -35,6 +35,7 @@ def _print_figure(res) -> None:
 def _matrix(names, quick: bool, out: Path, seeds: str, isa_matrix: bool, strict: bool) -> None:
     """The robustness matrix (`ghostmech.paper.robustness`): quick only."""
     from ghostmech.paper import robustness
+    from ghostmech.paper.robustness import robust
 
     if not quick:
         raise ValueError("`--seeds`/`--isa-matrix` run the quick reproduction only; drop --full")
@@ -51,12 +52,14 @@ def _matrix(names, quick: bool, out: Path, seeds: str, isa_matrix: bool, strict:
         table.add_column(col, overflow="fold")
     rows = robustness.tally(runs, names)
     for cid, row in rows.items():
-        style = "green" if row["passes"] == row["runs"] else "bold red"
-        count = f"[{style}]{row['passes']} / {row['runs']}[/{style}]"
-        table.add_row(escape(cid), count, escape(", ".join(row["failed"])))
+        style = "green" if robust(row) else "bold red"
+        count = f"{row['passes']} / {row['runs']}" + (
+            f" ({row['not_run']} not decided)" if row["not_run"] else ""
+        )
+        table.add_row(escape(cid), f"[{style}]{count}[/{style}]", escape(", ".join(row["failed"])))
     console.print(table)
     console.print(f"table: {out / 'matrix.md'}")
-    if strict and any(r["passes"] < r["runs"] for r in rows.values()):
+    if strict and not all(robust(r) for r in rows.values()):
         raise typer.Exit(1)
 
 

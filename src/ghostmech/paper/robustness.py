@@ -40,6 +40,7 @@ __all__ = [
     "run_one",
     "tally",
     "matrix_markdown",
+    "robust",
     "run_matrix",
     "fingerprint",
     "main",
@@ -137,9 +138,10 @@ def run_one(
 
 
 def tally(runs: Iterable[Mapping[str, Any]], figures: Sequence[str] = ()) -> dict[str, Any]:
-    """Per claim ``"figure:claim"``: ``passes``, ``runs`` and ``failed`` (the ``"isa/seed"``
-    of each run where it failed or its figure did not finish). A figure of ``figures``
-    missing from a run's summary counts as a failed run of each of its known claims."""
+    """Per claim ``"figure:claim"``: ``passes``, ``not_run`` (runs whose verdict was
+    ``"not-run"``: not decided at that size), ``runs`` and ``failed`` (the ``"isa/seed"`` of
+    each run where it failed or its figure did not finish). A figure of ``figures`` missing
+    from a run's summary counts as a failed run of each of its known claims."""
     rows: dict[str, dict[str, Any]] = {}
     claims_of: dict[str, list[str]] = {}
     runs = list(runs)
@@ -156,13 +158,30 @@ def tally(runs: Iterable[Mapping[str, Any]], figures: Sequence[str] = ()) -> dic
         for fig in sorted(set(figures) | set(claims_of), key=lambda f: (len(f), f)):
             verdicts = {c["id"]: c["verdict"] for c in figs.get(fig, {}).get("claims", [])}
             for cid in claims_of.get(fig, []):
-                row = rows.setdefault(f"{fig}:{cid}", {"passes": 0, "runs": 0, "failed": []})
+                row = rows.setdefault(
+                    f"{fig}:{cid}", {"passes": 0, "not_run": 0, "runs": 0, "failed": []}
+                )
                 row["runs"] += 1
-                if verdicts.get(cid) == "pass":
+                verdict = verdicts.get(cid)
+                if verdict == "pass":
                     row["passes"] += 1
+                elif verdict == "not-run":
+                    row["not_run"] += 1
                 else:
                     row["failed"].append(where)
     return dict(sorted(rows.items()))
+
+
+def robust(row: Mapping[str, Any]) -> bool:
+    """A tally row with no failed run (passes, or not decided at this size, in every run)."""
+    return not row["failed"]
+
+
+def _count(row: Mapping[str, Any]) -> str:
+    text = f"{row['passes']} / {row['runs']}"
+    if row["not_run"]:
+        text += f" (not decided at this size: {row['not_run']})"
+    return text + ("" if robust(row) else " ✗")
 
 
 def matrix_markdown(runs: Sequence[Mapping[str, Any]], figures: Sequence[str] = ()) -> str:
@@ -170,9 +189,8 @@ def matrix_markdown(runs: Sequence[Mapping[str, Any]], figures: Sequence[str] = 
     row per run (ISA, seed, exit code, wall time, rounding fingerprint)."""
     lines = ["| claim | passes / runs | failed in |", "|---|---|---|"]
     for cid, row in tally(runs, figures).items():
-        mark = "" if row["passes"] == row["runs"] else " ✗"
         failed = ", ".join(row["failed"]) or "–"
-        lines.append(f"| {cid} | {row['passes']} / {row['runs']}{mark} | {failed} |")
+        lines.append(f"| {cid} | {_count(row)} | {failed} |")
     lines += ["", "| ISA | seed | exit | wall (s) | fingerprint |", "|---|---|---|---|---|"]
     for r in runs:
         fp = (r.get("run") or {}).get("fingerprint", "–")
@@ -237,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     runs = run_matrix(names, seeds, isas, args.out, on_run=show, timeout=args.timeout)
     print((args.out / "matrix.md").read_text())
-    return 0 if all(r["passes"] == r["runs"] for r in tally(runs, names).values()) else 1
+    return 0 if all(robust(r) for r in tally(runs, names).values()) else 1
 
 
 if __name__ == "__main__":
