@@ -30,8 +30,12 @@ the trapped networks' float64 gradients spread widely (40-seed pilot: 16 of
 18 below 1e-12, one at 1e-10, one at 3e-7; under SSE4_2 rounding the first
 trapped network of CLI seed 0 had 4.4e-9, failing the old one-network
 verdict). It passes when most trapped networks (one-sided exact binomial,
-H₀: p ≤ ½) have max_t z < ``Z_MAX``, float64 ‖∇L‖ < ``GRAD_MAX`` and L > 0.9;
-at the pilot's 0.9 and ≈ 13 trapped of 24, power 0.97 (11 trapped: 0.91).
+H₀: p ≤ ½) have max_t z < ``Z_MAX``, float64 ‖∇L‖ < ``GRAD_MAX`` and L > 0.9.
+At quick size this is not decisive: the matrix runs found 12/14, 9/13 and
+8/12 such networks (p = 0.006, 0.13, 0.19), i.e. a true fraction near 0.75,
+where 13 networks give power ≈ 0.6. So the quick verdict is ``not-run``
+(numbers and test still reported) and the claim is decided at full size
+(100 seeds, ≈ 55 trapped: power ≈ 0.97 at 0.75).
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def is_trapped(loss: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def _claims(
-    counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below, zero_ok
+    counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below, zero_ok, quick=False
 ) -> list[Claim]:
     seq = [counts[e] for e in sorted(counts)]
     first3 = next((i for i, c in enumerate(seq) if c == 3), -1)
@@ -132,10 +136,13 @@ def _claims(
             **fraction_fields("trapped_with_zero_output_and_gradient", k_ok, n_ok),
             "p_binomial": p_zero,
         },
-        verdict_of(p_zero <= ALPHA),
+        "not-run" if quick else verdict_of(p_zero <= ALPHA),
         f"per trapped network: max_t z < {Z_MAX:g}, float64 |∇L| < {GRAD_MAX:g}, final L > "
         f"{LOSS_TRAPPED}; most trapped networks (one-sided exact binomial, H₀: p ≤ ½, "
-        f"p ≤ {ALPHA:g}); the shown (first trapped) network's values reported",
+        f"p ≤ {ALPHA:g}); the shown (first trapped) network's values reported"
+        + (
+            "; decided at full size only (quick is not decisive, module docstring)" if quick else ""
+        ),
     )
     k_hi, k_lo, n = int(trapped.sum()), int(trapped_below.sum()), int(trapped.size)
     p = fisher_greater(k_hi, n, k_lo, int(trapped_below.size))
