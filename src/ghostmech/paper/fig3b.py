@@ -194,7 +194,8 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
         _zero_and_flat(tuple(a[j] for a in saved[EPOCHS]), keys[j], met["loss"][j, -1])
         for j in np.flatnonzero(trapped)
     ]
-    claims = _claims(counts, z, grad_norm_f64(*at[EPOCHS]), trapped, loss, trapped_below, zero_ok)
+    gnorm64 = grad_norm_f64(*at[EPOCHS])
+    claims = _claims(counts, z, gnorm64, trapped, loss, trapped_below, zero_ok, quick)
 
     change = next((e for e in ckpts if counts[e] != 1), EPOCHS)
     before = max(e for e in ckpts if e < change) if change > 0 else 0
