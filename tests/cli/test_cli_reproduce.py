@@ -80,3 +80,23 @@ def test_failed_claim_is_reported_and_strict_exits_1(
     assert "FAILED" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     assert summary["figures"]["fig97"]["status"] == "fail"
+
+
+def test_seeds_run_a_matrix_table(tmp_path, capsys):
+    """`--seeds` runs each seed in a fresh process and tallies passes / runs per claim."""
+    out = tmp_path / "m"
+    assert main(["reproduce", "fig1", "--out", str(out), "--seeds", "2", "--strict"]) == 0
+    md = (out / "matrix.md").read_text()
+    assert "| fig1:" in md and "1 / 1 |" in md and "✗" not in md
+    assert (out / "default" / "seed2" / "summary.json").exists()
+    assert "robustness matrix" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "word"), [(["--seeds", "4-1"], "`seeds`"), (["--isa-matrix", "--full"], "--full")]
+)
+def test_matrix_arguments_fail_in_one_line(tmp_path, capsys, extra, word):
+    assert main(["reproduce", "fig1", "--out", str(tmp_path / "x"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert word in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()

@@ -42,6 +42,27 @@ def test_saturation_matches_an_explicit_loop():
 @pytest.mark.parametrize("module", [fig7a, fig7c], ids=["dmts", "dcd"])
 def test_quick_claims_pass(module, tmp_path):
     result = module.run(True, tmp_path, key=jax.random.key(0))
-    assert {c.id: c.verdict for c in result.claims} == dict.fromkeys(
-        ["critical_lr", "trapped_not_saturated"], "pass"
-    )
+    ids = ["critical_lr", "sweep_trapped_not_saturated_beyond_paper"]
+    ids += ["trapped_not_saturated"] if module is fig7a else []
+    assert {c.id: c.verdict for c in result.claims} == dict.fromkeys(ids, "pass")
+    crit = result.claims[0].measured
+    assert crit["p_binomial_trapped"] <= 0.05 and crit["p_fisher_learned"] <= 0.05
+
+
+def _outcomes(learned, trapped):
+    learned, trapped = np.asarray(learned, bool), np.asarray(trapped, bool)
+    return {"learned": learned, "trapped": trapped, "loss": np.zeros(learned.shape), "l_zero": 1.0}
+
+
+def test_critical_claim_tests_and_its_negative_controls():
+    lrs = np.array([0.01, 0.1, 1.0, 10.0])
+    L, T = [[0] * 4, [1] * 4, [0] * 4, [0] * 4], [[0] * 4, [0] * 4, [1] * 4, [1] * 4]
+    claim, eta_c = fig7a._critical_claim(_outcomes(L, T), lrs)
+    assert eta_c == 1.0 and claim.verdict == "pass"
+    assert claim.measured["trapped_at_and_above_critical_lr"] == "8/8"
+    # 5/8 trapped above η_c is p = 0.36 for "more often than not": fails
+    T2 = [[0] * 4, [0] * 4, [1, 1, 0, 0], [1, 1, 1, 0]]
+    assert fig7a._critical_claim(_outcomes(L, T2), lrs)[0].verdict == "fail"
+    # learning below η_c no better than above it: fails
+    L3 = [[0] * 4, [1, 0, 0, 0], [0] * 4, [0] * 4]
+    assert fig7a._critical_claim(_outcomes(L3, T), lrs)[0].verdict == "fail"

@@ -24,22 +24,30 @@ def _claim(seeds):
 
 def test_rescue_fractions_count_only_trapped_seeds():
     good = [L0, 0.0, 0.0, 0.0, L0]  # c = 0.1 fails, 0.5/1/3 rescue, free stays trapped
-    m, claim = _claim([_curves(good)] * 3 + [_curves([0.0] * 5, trapped=False)])
-    assert m["trapped"].tolist() == [True, True, True, False]
+    m, claim = _claim([_curves(good)] * 10 + [_curves([0.0] * 5, trapped=False)])
+    assert m["trapped"].sum() == 10 and not m["trapped"][-1]
     np.testing.assert_array_equal(m["rescued"], [0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(m["rescued_count"], [0, 10, 10, 10, 0])
     assert claim.verdict == "pass"
+    # Fisher: 10/10 vs 0/10 gives p = 1/C(20, 10)
+    assert claim.measured["p_best_vs_free"] == pytest.approx(1 / 184756)
+    assert claim.measured["rescued_at_best_ci95"][0] > 0.6
 
 
-@pytest.mark.parametrize(
-    "finals",
-    [
-        [0.0, 0.0, 0.0, 0.0, 0.0],  # free rescues as well: no effect of fixing c
-        [L0, L0, L0, L0, L0],  # nothing rescues
-        [0.0, 0.0, 0.0, 0.0, L0],
-    ],  # the lowest c rescues too: no "too low"
-)
-def test_claim_fails_without_the_effect(finals):
-    assert _claim([_curves(finals)] * 3)[1].verdict == "fail"
+def test_three_trapped_seeds_cannot_decide():
+    """3/3 rescued vs 0/3 is p = 0.05 one-sided: above α/4, so the claim is not shown."""
+    good = [L0, 0.0, 0.0, 0.0, L0]
+    assert _claim([_curves(good)] * 3)[1].verdict == "fail"
+
+
+def test_a_weak_effect_fails_where_the_old_margin_rule_passed():
+    """11 trapped, best c rescues 5 (0.45), free 1, c = 0.1 none: the old rule (peak − free ≥
+    0.25) would pass on the free side; Fisher p = 0.08 > α/4 does not."""
+    seeds = [_curves([L0, 0.0, L0, L0, L0])] * 5 + [_curves([L0, L0, L0, L0, 0.0])]
+    seeds += [_curves([L0] * 5)] * 5
+    m, claim = _claim(seeds)
+    assert m["rescued_count"].tolist() == [0, 5, 0, 0, 1]
+    assert claim.measured["p_best_vs_free"] > 0.0125 and claim.verdict == "fail"
 
 
 @pytest.mark.slow

@@ -33,6 +33,37 @@ def _print_figure(res) -> None:
     console.print(table)
 
 
+def _matrix(names, quick: bool, out: Path, seeds: str, isa_matrix: bool, strict: bool) -> None:
+    """The robustness matrix (`ghostmech.paper.robustness`): quick only."""
+    from ghostmech.paper import robustness
+    from ghostmech.paper.robustness import robust
+
+    if not quick:
+        raise ValueError("`--seeds`/`--isa-matrix` run the quick reproduction only; drop --full")
+    seed_list = robustness.parse_seeds(seeds)
+    isas = robustness.ISAS if isa_matrix else ("default",)
+    console.print(f"matrix: {', '.join(names)} x seeds {seed_list} x {', '.join(isas)} into {out}")
+
+    def show(r: dict) -> None:
+        console.print(f"{r['isa']} seed {r['seed']}: exit {r['rc']}, {r['wall_s']:.0f} s")
+
+    runs = robustness.run_matrix(names, seed_list, isas, out, on_run=show)
+    table = Table(title="robustness matrix (quick)")
+    for col in ("claim", "passes / runs", "failed in"):
+        table.add_column(col, overflow="fold")
+    rows = robustness.tally(runs, names)
+    for cid, row in rows.items():
+        style = "green" if robust(row) else "bold red"
+        count = f"{row['passes']} / {row['runs']}" + (
+            f" ({row['not_run']} not decided)" if row["not_run"] else ""
+        )
+        table.add_row(escape(cid), f"[{style}]{count}[/{style}]", escape(", ".join(row["failed"])))
+    console.print(table)
+    console.print(f"table: {out / 'matrix.md'}")
+    if strict and not all(robust(r) for r in rows.values()):
+        raise typer.Exit(1)
+
+
 @app.command(
     "reproduce", epilog="Example: ghostmech reproduce fig2 fig3a --out results  (--full: paper size)"
 )
@@ -46,6 +77,18 @@ def reproduce(
     out: Path = typer.Option(..., "--out", help="Output directory (created; results merged)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the figures' random draws."),
     strict: bool = typer.Option(False, "--strict", help="Exit with code 1 if any claim fails."),
+    seeds: str | None = typer.Option(
+        None,
+        "--seeds",
+        help="Robustness matrix: a seed range (0-4) run quick, each in a fresh process; "
+        "prints passes / runs per claim (OUT/matrix.md).",
+    ),
+    isa_matrix: bool = typer.Option(
+        False,
+        "--isa-matrix",
+        help="Robustness matrix over default, AVX2 and SSE4_2 rounding "
+        "(XLA_FLAGS=--xla_cpu_max_isa=...); seeds from --seeds, else --seed.",
+    ),
 ) -> None:
     """Reproduce paper figures: panels (PNG+PDF), summary.json, REPRODUCTION.md, verdicts."""
     from ghostmech import _checks
@@ -56,6 +99,9 @@ def reproduce(
     names = resolve(figures)  # fail on an unknown name before any work
     seed = _checks.check_nonnegative_int("--seed", seed)
     output_dir("--out", out)
+    if seeds is not None or isa_matrix:
+        _matrix(names, quick, out, seeds if seeds is not None else str(seed), isa_matrix, strict)
+        return
     console.print(f"running {', '.join(names)} ({'quick' if quick else 'full'}) into {out}",
                   markup=False)  # fmt: skip
     results = run_figures(names, quick=quick, out=out, seed=seed, on_done=_print_figure)
