@@ -36,7 +36,7 @@ def test_wilson_matches_closed_form_and_contains_p():
     assert lo == 0 and hi == pytest.approx(z * z / (10 + z * z), rel=1e-12)
     lo, hi = wilson(5, 10)  # symmetric about ½
     assert lo == pytest.approx(1 - hi, rel=1e-12) and lo < 0.5 < hi
-    assert wilson(3, 0) == (0.0, 1.0)
+    assert wilson(0, 0) == (0.0, 1.0)  # no network decided: uninformative
 
 
 def test_monotone_is_the_least_squares_isotonic_fit():

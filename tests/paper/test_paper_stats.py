@@ -1,4 +1,4 @@
-"""Intervals, exact tests and power of ghostmech.paper.stats against closed forms and sums."""
+"""Intervals, exact tests and power of ghostmech.stats against closed forms and sums."""
 
 import math
 from itertools import product
@@ -6,7 +6,7 @@ from itertools import product
 import numpy as np
 import pytest
 
-from ghostmech.paper import stats
+from ghostmech import stats
 
 
 def _binom_pmf(k, n, p):

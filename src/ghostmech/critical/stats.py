@@ -14,25 +14,10 @@ import math
 
 import numpy as np
 
+from ghostmech.stats import wilson
+
 __all__ = ["wilson", "monotone", "crossing", "bootstrap_crossing", "fit_exponent"]
 
-Z95 = 1.959963984540054  # two-sided 95 % normal quantile
-
-
-def wilson(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval ``(lo, hi)`` for ``k`` successes of ``n`` (arrays; n = 0 → (0, 1)).
-
-    >>> lo, hi = wilson(0, 10); round(float(hi), 3)
-    0.278
-    """
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    safe = np.maximum(n, 1)
-    p = np.clip(k / safe, 0.0, 1.0)
-    den = 1 + z * z / safe
-    mid = (p + z * z / (2 * safe)) / den
-    half = z * np.sqrt(p * (1 - p) / safe + z * z / (4 * safe * safe)) / den
-    lo, hi = np.clip(mid - half, 0, 1), np.clip(mid + half, 0, 1)
-    return np.where(n > 0, lo, 0.0), np.where(n > 0, hi, 1.0)
 
 
 def monotone(frac, weight) -> np.ndarray:

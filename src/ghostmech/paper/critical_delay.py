@@ -12,7 +12,7 @@ whose fraction learned is ≥ ½ and the next one (`critical_from_fraction`).
 Each seed also gets its own η_c (the same rule on its 0/1 learned curve,
 `per_seed_critical`), and the exponent is the least-squares slope of log η_c
 against log T over all (seed, T) points, with its 95 % t-interval
-(`ghostmech.paper.stats.slope_ci`). The verdict checks only that η_c falls
+(`ghostmech.stats.slope_ci`). The verdict checks only that η_c falls
 with T: the interval's upper end is below 0 (one-sided test of slope < 0 at
 2.5 %), with η_c found for at least half the seeds at every delay. The
 measured exponent and interval are the finding, reported next to the
@@ -39,9 +39,9 @@ import numpy as np
 
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig3a import rank1_init
-from ghostmech.paper.stats import slope_ci
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_fraction
+from ghostmech.stats import slope_ci
 from ghostmech.training.kernels import train_rank1_da_grid
 
 __all__ = [

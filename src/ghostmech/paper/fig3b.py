@@ -15,7 +15,7 @@ How often lr 0.02 traps is a claim of its own, stated against the theory
 (η_c ≈ 0.013, Fig. 9 full run in docs/reproduction.md) and Fig. 3A's lr 0.003
 below it, so the same initial networks are trained at both lrs and the claim
 is that lr 0.02 traps more of them: one-sided Fisher exact test at α = 0.05,
-fractions with 95 % Clopper–Pearson intervals (`ghostmech.paper.stats`).
+fractions with 95 % Clopper–Pearson intervals (`ghostmech.stats`).
 An earlier rule, "≥ half of the seeds trapped", was not a claim of the paper
 and does not hold: a 40-seed pilot trapped 18/40 = 0.45 (95 % CI 0.29–0.62)
 within 6000 epochs; most of the rest are still on the plateau.
@@ -58,9 +58,9 @@ from ghostmech.paper.fig3a import (
     rank1_init,
     train_checkpointed,
 )
-from ghostmech.paper.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
+from ghostmech.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training.kernels import rank1_da_value_and_grad
 

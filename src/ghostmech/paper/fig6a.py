@@ -50,9 +50,9 @@ from ghostmech.paper.critical_delay import (
     fraction_learned,
     per_seed_critical,
 )
-from ghostmech.paper.stats import difference_ci
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_fraction
+from ghostmech.stats import difference_ci
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 

@@ -7,7 +7,7 @@ One vmapped `ghostmech.training.sweep` per rank (shapes differ between ranks).
 
 Per rank, over all (lr, seed): *learned* = final L < 0.1, epochs to learn =
 first epoch with L < 0.1, *trapped* = final L > 0.9 (L = 1 when z ≡ 0).
-Claims, each a one-sided test at α = 0.05 (`ghostmech.paper.stats`) between
+Claims, each a one-sided test at α = 0.05 (`ghostmech.stats`) between
 the smallest and the largest rank over all (lr, seed): the epochs to learn
 (a network that never learned counts as the whole budget) are smaller for the
 largest rank (Mann–Whitney U), and the fraction trapped is larger for rank one
@@ -37,9 +37,9 @@ import numpy as np
 from ghostmech.networks import make_preset
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.critical_delay import LEARNED
-from ghostmech.paper.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
+from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 

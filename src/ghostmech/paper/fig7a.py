@@ -38,7 +38,7 @@ Claims, with 95 % Clopper–Pearson intervals on every fraction of networks:
   DCD networks trapped at η_c had 39 % of their rates at |r| > 0.99
   (docs/reproduction.md): that is a finding of ours, not the paper's.
 
-Quick sizes, by power (`ghostmech.paper.stats`): at the design effect of
+Quick sizes, by power (`ghostmech.stats`): at the design effect of
 Fig. 7A (≥ 90 % of the seeds learn just below η_c and are trapped above it;
 quick η_c = 1 leaves 3 lrs ≥ η_c), 4 seeds give 12 networks above η_c:
 binomial power 0.89 at p = 0.9 (0.98 at p = 0.95), Fisher power 0.94 for
@@ -60,9 +60,9 @@ import numpy as np
 
 from ghostmech.networks import PRESETS, make_preset, run_batch
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
-from ghostmech.paper.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
+from ghostmech.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.tasks import make_task
 from ghostmech.training import sweep
 

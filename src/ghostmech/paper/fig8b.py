@@ -22,7 +22,7 @@ Quick mode uses lr 0.06 and 2000 phase-1 epochs (the networks are trapped
 about three times sooner than at lr 0.02), 24 seeds and 9 β values.
 
 The paper's claim is decided by two one-sided Fisher exact tests on the
-trapped networks (`ghostmech.paper.stats`), each at α/n_β (Bonferroni: the
+trapped networks (`ghostmech.stats`), each at α/n_β (Bonferroni: the
 best β is picked from the grid): the best β rescues more than β = 10 (no
 intervention) and more than the smallest β. Fractions carry 95 %
 Clopper–Pearson intervals. Quick size, by power (`stats.fisher_power`): at the
@@ -42,9 +42,9 @@ import numpy as np
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.paper.fig3a import rank1_init
 from ghostmech.paper.fig3b import GRAD_TRAPPED, LOSS_TRAPPED
-from ghostmech.paper.stats import ALPHA, fisher_greater, fraction_fields
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves, plot_fraction
+from ghostmech.stats import ALPHA, fisher_greater, fraction_fields
 from ghostmech.training.kernels import rank1_da_value_and_grad
 from ghostmech.training.rescue import Rescue, train_rank1_da_rescue
 

@@ -18,7 +18,7 @@ With L₀ = Σ ŷ²/Σ 1 (the loss of z ≡ 0):
 * rescued: a network trapped after phase 1 ends phase 2 with loss ≤ ``LEARNED``·L₀.
 
 Claim 8, decided by two one-sided Fisher exact tests on the trapped networks
-(`ghostmech.paper.stats`), each at ``ALPHA``/4 (Bonferroni: the best c is
+(`ghostmech.stats`), each at ``ALPHA``/4 (Bonferroni: the best c is
 picked among the 4 fixed values): the best fixed c rescues more of them than
 leaving c free, and c = 0.1 rescues fewer than the best c (too low a confidence
 stops learning again). Every rescued fraction is reported with its 95 %
@@ -42,9 +42,9 @@ import numpy as np
 
 from ghostmech.networks import PRESETS, fix_confidence, make_preset
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
-from ghostmech.paper.stats import ALPHA, fisher_greater, fraction_fields
 from ghostmech.plotting.style import COLORS, label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_fraction
+from ghostmech.stats import ALPHA, fisher_greater, fraction_fields
 from ghostmech.tasks import make_task
 from ghostmech.training import sweep
 

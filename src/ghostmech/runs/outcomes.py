@@ -11,7 +11,7 @@ ones ``ghostmech analyze`` uses):
 * ``plateau``: neither yet; ``diverged``: the loss became non-finite.
 
 The fraction of the ``n`` networks at one learning rate (every seed and every other grid
-axis) with an outcome, ``k / n``, carries the 95 % Wilson score interval
+axis) with an outcome, ``k / n``, carries the 95 % Wilson score interval (:func:`ghostmech.stats.wilson`)
 
     (k + z²/2) / (n + z²)  ±  z / (n + z²) · √(k (n − k) / n + z²/4),   z = 1.96,
 
@@ -30,22 +30,12 @@ import dataclasses
 
 import numpy as np
 
+from ghostmech.stats import wilson as wilson_interval
 from ghostmech.training.detect import detect
 
-__all__ = ["OUTCOMES", "Z95", "GridOutcomes", "grid_outcomes", "wilson_interval"]
+__all__ = ["OUTCOMES", "GridOutcomes", "grid_outcomes", "wilson_interval"]
 
 OUTCOMES: tuple[str, ...] = ("learned", "trapped", "plateau", "diverged")
-Z95 = 1.959963984540054  # two-sided 95 % normal quantile
-
-
-def wilson_interval(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """``(lo, hi)``: the Wilson score interval of ``k`` successes in ``n`` trials (module docstring)."""
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"`k` (={k}) must lie in [0, n] with `n` (={n}) >= 1")
-    centre = (k + z**2 / 2) / (n + z**2)
-    half = z / (n + z**2) * np.sqrt(k * (n - k) / n + z**2 / 4)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)

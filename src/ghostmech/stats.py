@@ -1,4 +1,7 @@
-"""Intervals, exact tests and power for the paper's claims about fractions and exponents.
+"""Intervals, exact tests and power for claims about fractions of networks and exponents.
+
+The one implementation of each, used by the paper's claims (`ghostmech.paper`), the run
+report (`ghostmech.runs.outcomes`) and the critical-lr measurement (`ghostmech.critical`).
 
 A claim about a fraction of networks (trapped, rescued, learned, escaped) is
 decided by an exact test at ``ALPHA`` = 0.05 and reported with a 95 %
@@ -69,16 +72,30 @@ def clopper_pearson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
     return lo, hi
 
 
-def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of ``k/n``; ``(0, 1)`` if n = 0."""
-    k, n = _check(k, n)
-    if n == 0:
-        return 0.0, 1.0
+def wilson(k, n, conf: float = 0.95):
+    """Wilson score interval ``(lo, hi)`` of ``k/n``; ``(0, 1)`` where n = 0.
+
+    Scalars give floats; arrays (broadcast together) give arrays. The set of proportions p
+    that the two-sided score test of ``k ~ Binomial(n, p)`` does not reject at 1 − ``conf``
+    (Wilson 1927): unlike p̂ ± z √(p̂(1 − p̂)/n) it stays inside [0, 1] and is not empty at
+    k = 0 or k = n, where learning-rate sweeps sit most of the time.
+
+    >>> [round(x, 4) for x in wilson(0, 10)]
+    [0.0, 0.2775]
+    """
+    k_arr, n_arr = np.asarray(k, float), np.asarray(n, float)
+    if np.any(n_arr < 0) or np.any(k_arr < 0) or np.any(k_arr > np.maximum(n_arr, 0)):
+        raise ValueError(f"`k` (={k}) must lie in [0, n] with `n` (={n}) ≥ 0")
     z = float(_st.norm.ppf(0.5 + conf / 2))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    safe = np.maximum(n_arr, 1.0)
+    p = k_arr / safe
+    centre = (p + z * z / (2 * safe)) / (1 + z * z / safe)
+    half = z * np.sqrt(p * (1 - p) / safe + z * z / (4 * safe * safe)) / (1 + z * z / safe)
+    lo = np.where((n_arr > 0) & (k_arr > 0), np.clip(centre - half, 0.0, 1.0), 0.0)
+    hi = np.where((n_arr > 0) & (k_arr < n_arr), np.clip(centre + half, 0.0, 1.0), 1.0)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
 
 
 def binomial_greater(k: int, n: int, p0: float) -> float:
