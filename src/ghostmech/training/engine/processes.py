@@ -5,7 +5,8 @@ of ``processes`` spawned interpreters and yields ``(i, result)`` as each job
 ends. Each worker runs XLA on one thread (``--xla_cpu_multi_thread_eigen=false
 intra_op_parallelism_threads=1``, OMP/MKL/OpenBLAS 1 thread), so P workers
 use P cores without oversubscribing them. The workers inherit the parent's
-environment (e.g. ``JAX_COMPILATION_CACHE_DIR``: they share its compilation cache).
+environment (e.g. ``JAX_COMPILATION_CACHE_DIR``: they share its compilation cache)
+and die with it (Linux: a killed driver leaves no worker still writing).
 
 The executors run fixed-width programs (`ghostmech.training.engine.executors`),
 so where a network trains does not change its numbers.
@@ -60,6 +61,18 @@ def pinned_env() -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the workers
+    """Ask Linux to kill this worker when its parent dies (a killed driver leaves no orphan
+    still writing); a no-op elsewhere."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def in_processes(
     fn: Callable[..., Any], jobs: Sequence[tuple], processes: int
 ) -> Iterator[tuple[int, Any]]:
@@ -79,7 +92,9 @@ def in_processes(
     ctx = multiprocessing.get_context("spawn")
     with (
         pinned_env(),
-        concurrent.futures.ProcessPoolExecutor(min(processes, len(jobs)) or 1, ctx) as pool,
+        concurrent.futures.ProcessPoolExecutor(
+            min(processes, len(jobs)) or 1, ctx, initializer=_die_with_parent
+        ) as pool,
     ):
         futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
         for fut in concurrent.futures.as_completed(futures):
