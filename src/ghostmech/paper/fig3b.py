@@ -34,6 +34,7 @@ from ghostmech.paper.fig3a import (
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.tasks import DelayedActivation
+from ghostmech.training.detect import Outcome, classify
 from ghostmech.training.kernels import rank1_da_value_and_grad
 
 __all__ = ["run", "Sizes", "QUICK", "FULL", "grad_norm_f64", "trial_output", "is_trapped"]
@@ -75,7 +76,10 @@ def trial_output(m, n, b, *, template) -> np.ndarray:
 
 def is_trapped(loss: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """Per network: final loss > `LOSS_TRAPPED` and final |∇L| < `GRAD_TRAPPED` (``[nets]``)."""
-    return (loss[..., -1] > LOSS_TRAPPED) & (grad[..., -1] < GRAD_TRAPPED)
+    final = classify(
+        loss[..., -1], grad[..., -1], trapped_above=LOSS_TRAPPED, grad_below=GRAD_TRAPPED
+    )
+    return final == Outcome.TRAPPED
 
 
 def _claims(counts: dict[int, int], z, gnorm64, trapped, loss) -> list[Claim]:

@@ -6,7 +6,7 @@ Eq. 48: preset ``fig6b``), lr = logspace(−3, 0, 10), 10 seeds, 500,000 epochs.
 One vmapped `ghostmech.training.sweep` per rank (shapes differ between ranks).
 
 Per rank, over all (lr, seed): *learned* = final L < 0.1, epochs to learn =
-first epoch with L < 0.1, *trapped* = final L > 0.9 (L = 1 when z ≡ 0).
+first epoch with L < 0.1, *trapped* = final L ≥ 0.9 (L = 1 when z ≡ 0; `ghostmech.training.detect.classify`).
 Claims: the mean epochs to learn over all (lr, seed), a network that never
 learned counting as the whole budget, is smaller for the largest rank than
 for rank one; the fraction
@@ -29,10 +29,9 @@ from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
+from ghostmech.training.detect import Outcome, classify
 
 __all__ = ["run", "Sizes", "QUICK", "FULL", "epochs_to_learn"]
-
-TRAPPED = 0.9
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
         stats[rank] = {
             "mean_epochs": mean,
             "censored": np.where(np.isfinite(ep), ep, size.epochs),
-            "trapped": loss[..., -1] > TRAPPED,
+            "trapped": classify(loss[..., -1]) == Outcome.TRAPPED,
         }
     fig, axes = new_figure(1, 2)
     labels = {f"K = {k}": k for k in size.ranks}
