@@ -64,6 +64,7 @@ class BlockSink:
         P.write_block_metrics(self.out / "metrics.zarr", self.partition, self.block, start,
                               metrics, status, nan_epoch)  # fmt: skip
         store.save_arrays(self.folder / "state.npz", states)
+        store.write_text(P.epoch_file(self.out, self.block), str(stop))
         if self.report is not None:
             self.report(self.block.indices.size * (stop - start))
 
@@ -121,9 +122,9 @@ def _in_process(config, out, partition, todo, report) -> Iterator[dict[str, Any]
         yield train_block(config, out, partition, b.part_index, b.index, report)
 
 
-def _in_processes(config, out, partition, todo, processes) -> Iterator[dict[str, Any]]:
+def _in_processes(config, out, partition, todo, processes, poll) -> Iterator[dict[str, Any]]:
     jobs = [(config, str(out), partition, b.part_index, b.index) for b in todo]
-    for _, summary in in_processes(train_block, jobs, processes):
+    for _, summary in in_processes(train_block, jobs, processes, on_wait=poll):
         yield summary
 
 
@@ -217,11 +218,19 @@ def run_blocks(
     if client is not None:
         runs = _on_dask(client, config, out, partition, todo)
     elif processes > 1:
-        runs = _in_processes(config, out, partition, todo, processes)
+
+        def poll() -> None:  # the workers' chunks on disk, between finished blocks
+            if progress is not None:
+                running = sum(b.indices.size * P.read_epoch(out, b) for b in todo
+                              if b.label in waiting)  # fmt: skip
+                progress(finished + running, total)
+
+        runs = _in_processes(config, out, partition, todo, processes, poll)
     else:
         runs = _in_process(config, out, partition, todo, report)
     for summary in runs:
         store.log(out, _describe(summary))
+        waiting.discard(summary["block"])
         finished += summary["networks"] * epochs
         counted["done"] = finished
         if progress is not None:

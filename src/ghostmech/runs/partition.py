@@ -17,6 +17,7 @@ On disk (next to the files of `ghostmech.runs.store`)::
 
     RUN/partition.json                     the plan (fixed when the run starts)
     RUN/blocks/[rank_K/]block_0003/        state.npz and checkpoint pieces epoch_*.npz
+    RUN/blocks/[rank_K/]block_0003.epoch   epochs on disk (progress of a running block)
     RUN/blocks/[rank_K/]block_0003.done    JSON marker, written last (tmp + os.replace)
 """
 
@@ -228,6 +229,19 @@ def block_dir(out: Path, block: Block) -> Path:
 
 def marker(out: Path, block: Block) -> Path:
     return Path(out) / "blocks" / f"{block.label}.done"
+
+
+def epoch_file(out: Path, block: Block) -> Path:
+    """``blocks/[rank_K/]block_NNNN.epoch``: the epochs of the block on disk (for progress)."""
+    return Path(out) / "blocks" / f"{block.label}.epoch"
+
+
+def read_epoch(out: Path, block: Block) -> int:
+    """Epochs of ``block`` written so far (0 if none; a torn read counts as 0)."""
+    try:
+        return int(epoch_file(out, block).read_text())
+    except (OSError, ValueError):
+        return 0
 
 
 def read_marker(out: Path, block: Block) -> dict[str, Any] | None:

@@ -74,12 +74,20 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the workers
 
 
 def in_processes(
-    fn: Callable[..., Any], jobs: Sequence[tuple], processes: int
+    fn: Callable[..., Any],
+    jobs: Sequence[tuple],
+    processes: int,
+    *,
+    on_wait: Callable[[], None] | None = None,
+    every: float = 1.0,
 ) -> Iterator[tuple[int, Any]]:
     """Yield ``(i, fn(*jobs[i]))`` as jobs finish, on ``processes`` spawned workers.
 
     ``fn`` and the jobs must be picklable (module-level functions); a job's
-    exception is raised here.
+    exception is raised here. The workers are spawned, so a script that gets
+    here must do so under ``if __name__ == "__main__":`` (as for any
+    ``multiprocessing`` spawn; the ``ghostmech`` command does). ``on_wait()`` is called every ``every`` seconds
+    while no job finishes (e.g. to show progress).
     """
     processes = check_positive_int("processes", processes)
     try:
@@ -97,5 +105,12 @@ def in_processes(
         ) as pool,
     ):
         futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
-        for fut in concurrent.futures.as_completed(futures):
-            yield futures[fut], fut.result()
+        pending = set(futures)
+        while pending:
+            done, pending = concurrent.futures.wait(
+                pending, timeout=every, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            if not done and on_wait is not None:
+                on_wait()
+            for fut in done:
+                yield futures[fut], fut.result()
