@@ -23,6 +23,7 @@ import jax
 import numpy as np
 
 from ghostmech.networks import make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.critical_delay import LEARNED
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -46,13 +47,21 @@ class Sizes:
 
 
 QUICK = Sizes(ranks=(1, 100), lrs=(-1.5, 0.0, 4), n_seeds=2, epochs=800, delay=10)
-FULL = Sizes(
-    ranks=(1, 2, 3, 4, 5, 10, 30, 50, 100),
-    lrs=(-3.0, 0.0, 10),
-    n_seeds=10,
-    epochs=500_000,
-    delay=20,
-)
+
+
+def full_sizes() -> Sizes:
+    """The paper's sizes, from the shipped ``fig6b`` full config."""
+    cfg = settings.shipped("fig6b")
+    return Sizes(
+        ranks=tuple(int(r) for r in cfg.grid.rank),
+        lrs=settings.lr_logspace(cfg),
+        n_seeds=settings.n_seeds(cfg),
+        epochs=cfg.training.epochs,
+        delay=settings.delay_steps(cfg),
+    )
+
+
+FULL = full_sizes()
 
 
 def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
