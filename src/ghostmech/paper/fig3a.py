@@ -30,6 +30,7 @@ import numpy as np
 
 from ghostmech.dynamics import Flow1D, flow_1d, scalar_flow
 from ghostmech.networks import RateRNN, latent_flow, make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.plotting.dynamics import plot_flow_1d
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -71,9 +72,18 @@ class Sizes:
 
 
 QUICK = Sizes(lr=0.01, epochs=16_000, n_checkpoints=20, n_frames=0, panel_epochs=None)
-FULL = Sizes(
-    lr=0.003, epochs=500_000, n_checkpoints=500, n_frames=30, panel_epochs=(1, 200_001, 499_001)
-)
+
+
+def full_sizes() -> Sizes:
+    """The paper's lr, epochs and panel epochs, from the shipped ``fig3a`` full config."""
+    cfg = settings.shipped("fig3a")
+    epochs = cfg.training.epochs
+    panels = tuple(int(e) for e in cfg.checkpoints.epochs if 0 < e < epochs)
+    return Sizes(lr=float(cfg.training.lr), epochs=epochs, n_checkpoints=500, n_frames=30,
+                 panel_epochs=panels)  # fmt: skip
+
+
+FULL = full_sizes()
 
 
 def rank1_init(keys: jax.Array, preset: str = PRESET) -> tuple[jax.Array, ...]:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.networks import make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.paper.fig3a import (
     PRESET,
@@ -56,7 +57,8 @@ class Sizes:
 
 QUICK = Sizes(n_seeds=6, n_checkpoints=20)
 FULL = Sizes(n_seeds=20, n_checkpoints=600)
-LR, EPOCHS = 0.02, 6000
+_CONFIG = settings.shipped("fig3b")  # lr and epochs of the shipped config (both modes)
+LR, EPOCHS = float(_CONFIG.training.lr), _CONFIG.training.epochs
 
 
 def grad_norm_f64(m, n, b) -> float:
