@@ -8,7 +8,6 @@ import pytest
 from ghostmech.dynamics import flow_1d
 from ghostmech.paper import fig3a, fig3b
 
-
 # A finding, not a pass: "most_seeds_trapped" (≥ half of the seeds trapped by epoch 6000
 # at lr 0.02) sits on its threshold. Quick (6 seeds, PRNGKey(3)): 3/6 trapped when the
 # kernel compiled 6 networks wide, 2/6 at the engine's fixed width 32 (seed 1 learns at

@@ -23,8 +23,9 @@ import numpy as np
 import pytest
 from training_cases import DA_TASK, da_net
 
+from ghostmech.networks import make_network
 from ghostmech.training import fit, sweep
-from ghostmech.training.engine import KERNEL_WIDTH, VMAP_WIDTH
+from ghostmech.training.engine import KERNEL_WIDTH, VMAP_WIDTH, vmap_width
 
 LRS = [0.05, 0.3, 1.0, 3.0, 10.0]
 SEEDS = [0, 1, 2]
@@ -50,9 +51,16 @@ def whole(request):
     return backend, sweep(_build, DA_TASK, lrs=LRS, seeds=SEEDS, backend=backend, **RUN)
 
 
-def test_widths_are_fixed_powers_of_two():
+def test_widths_are_powers_of_two_fixed_by_the_network_shape():
     for w in (KERNEL_WIDTH, VMAP_WIDTH):
         assert w >= 1 and w & (w - 1) == 0
+    key = jax.random.key(0)
+    assert vmap_width(da_net(key)) == VMAP_WIDTH  # rank one, N = 8: cheap
+    full = make_network(n=100, rank="full", readout="linear", key=key)
+    assert vmap_width(full) == 1  # N·N = 10⁴ multiply-adds per step: alone
+    widths = [vmap_width(make_network(n=100, rank=k, readout="linear", key=key))
+              for k in (1, 2, 5, 10, 100)]  # fmt: skip
+    assert widths == sorted(widths, reverse=True) and all(w & (w - 1) == 0 for w in widths)
 
 
 @pytest.mark.parametrize("lrs, seeds", [([3.0], [1]), ([10.0], [2]), (LRS[1:3], SEEDS[::-1])])

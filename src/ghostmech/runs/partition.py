@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ghostmech._checks import check_positive_int
-from ghostmech.runs.factory import executor_name
+from ghostmech.runs.factory import executor_name, template_network
 from ghostmech.runs.grid import Grid
 from ghostmech.runs.memory import (
     GIB,
@@ -162,13 +162,16 @@ def default_networks_per_task(
     """The default layout: one task per core, each a whole number of compiled widths.
 
     With W the width of the part's executor (`ghostmech.training.engine`: the
-    kernel 32, vmap 8, loop 1) and G networks, each of the ``cores`` tasks gets
+    kernel 32, vmap 1-64 by network size, loop 1) and G networks, each of the ``cores`` tasks gets
     ``ceil(ceil(G / W) / cores)`` programs of W networks: the least padding and the
     fewest programs that keep every core busy (measured fastest for Fig. 6A:
     docs/benchmarks.md). Capped by the memory limit (then a multiple of W if ≥ W).
     """
     cores = available_cores() if cores is None else check_positive_int("cores", cores)
-    width = max(EXECUTORS[executor_name(config, grid, p)].width for p in grid.parts)
+    width = max(
+        EXECUTORS[executor_name(config, grid, p)].width_for(template_network(config, p))
+        for p in grid.parts
+    )
     programs = -(-grid.size // width)
     per_task = min(-(-programs // cores) * width, grid.size)
     fit = networks_per_task_from_memory(config, grid, limit_gb=limit_gb)

@@ -9,7 +9,7 @@ values as (possibly traced) scalars.
 Backends: the executors of `ghostmech.training.engine` (same per-network
 function `ghostmech.training.step.run_chunk`):
 
-* ``"vmap"``  one jitted program vmapped over groups of `VMAP_WIDTH` networks;
+* ``"vmap"``  one jitted program vmapped over groups of `vmap_width` networks (by size);
 * ``"loop"``  the jitted one-network `train_chunk` for each network in turn
   (bit-identical to `fit` on that network);
 * ``"kernel"`` the hand-derived rank-one DA kernel

@@ -16,6 +16,7 @@ from ghostmech.training.engine.executors import (
     EXECUTORS,
     KERNEL_WIDTH,
     VMAP_WIDTH,
+    VMAP_WORK,
     Executor,
     KernelExecutor,
     LoopExecutor,
@@ -24,6 +25,7 @@ from ghostmech.training.engine.executors import (
     choose_executor,
     kernel_applies,
     make_executor,
+    vmap_width,
 )
 from ghostmech.training.engine.loop import MemorySink, Sink, drive, first_epoch
 from ghostmech.training.engine.schedule import Schedule, make_schedule
@@ -34,6 +36,7 @@ __all__ = [
     "EXECUTORS",
     "KERNEL_WIDTH",
     "VMAP_WIDTH",
+    "VMAP_WORK",
     "Executor",
     "KernelExecutor",
     "LoopExecutor",
@@ -53,4 +56,5 @@ __all__ = [
     "size",
     "stack",
     "take",
+    "vmap_width",
 ]

@@ -8,7 +8,8 @@ intervention, axes)``. All train the same per-network maths
 
 * ``"loop"``   the jitted one-network `train_chunk`, network after network
   (the program of `fit`: bit-identical to it);
-* ``"vmap"``   the jitted `run_chunk` vmapped over groups of `VMAP_WIDTH` networks;
+* ``"vmap"``   the jitted `run_chunk` vmapped over groups of `vmap_width` networks
+  (64 for cheap networks such as rank one, down to 1 for full rank at N = 100);
 * ``"kernel"`` the hand-derived rank-one DA kernel
   (`ghostmech.training.kernels.train_rank1_da_grid`, same maths, own operation
   order, no accuracy: NaN) on groups of `KERNEL_WIDTH` networks, where
@@ -50,14 +51,19 @@ __all__ = [
     "KernelExecutor",
     "EXECUTORS",
     "VMAP_WIDTH",
+    "VMAP_WORK",
     "KERNEL_WIDTH",
+    "vmap_width",
     "kernel_applies",
     "choose_executor",
     "make_executor",
 ]
 
-#: networks per compiled vmapped program (a power of two; see the module docstring)
-VMAP_WIDTH = 8
+#: most networks per compiled vmapped program (a power of two; see the module docstring)
+VMAP_WIDTH = 64
+#: a vmapped program of cheap networks is as wide as keeps its work near this many
+#: multiply-adds per time step and trial (width × N × K); wider only adds padding
+VMAP_WORK = 8192
 #: networks per compiled kernel program (measured fastest per network-epoch among
 #: 8 ... 300 on the 2-core benchmark box: docs/benchmarks.md)
 KERNEL_WIDTH = 32
@@ -106,6 +112,10 @@ class LoopExecutor:
 
     width = 1
 
+    @staticmethod
+    def width_for(net: Any) -> int:
+        return 1
+
     def __init__(self, task: Any, batch: Any, chunk: int, record_every: int = 1):
         self.one = OneNetwork(task, batch, chunk, record_every)
 
@@ -151,13 +161,35 @@ def _in_groups(states: Any, width: int, flags: np.ndarray, run) -> tuple[Any, di
     return take(joined, inverse), metrics
 
 
-class VmapExecutor:
-    """`run_chunk` vmapped over groups of `VMAP_WIDTH` networks, one jitted program."""
+def vmap_width(net: Any) -> int:
+    """The compiled width of the vmapped program for networks shaped like ``net``.
 
-    width = VMAP_WIDTH
+    Its per-step work is N·K multiply-adds (K the rank, N for full rank): cheap
+    networks (rank one, N = 100: 100) share a program `VMAP_WIDTH` = 64 wide,
+    which amortises the per-step overhead; expensive ones (full rank, N = 100:
+    10⁴) run one per program, where padding would only waste work. The width
+    is the largest power of two ≤ `VMAP_WORK` / (N·K), in [1, `VMAP_WIDTH`]:
+    it depends on the network's shape only, never on the grid or its blocks.
+    (Measured on the 2-core box, rank-one DA, 300 networks, 20 epochs: width 64
+    2.9-3.3 s, 300 5.5-7.7 s, 8 5.9-6.6 s; the box was loaded, see docs/benchmarks.md.)
+    """
+    n = int(net.b.shape[-1])
+    k = n if net.rank is None else int(net.rank)
+    fit = max(1, VMAP_WORK // (n * k))
+    return min(VMAP_WIDTH, 1 << (fit.bit_length() - 1))
+
+
+class VmapExecutor:
+    """`run_chunk` vmapped over groups of `vmap_width` networks, one jitted program."""
+
+    width = VMAP_WIDTH  # at most; the width of a grid: `width_for` / `vmap_width`
 
     def __init__(self, task: Any, batch: Any, chunk: int, record_every: int = 1):
         self.task, self.batch, self.chunk, self.every = task, batch, chunk, record_every
+
+    @staticmethod
+    def width_for(net: Any) -> int:
+        return vmap_width(net)
 
     def run(self, states, start, n):
         active = jnp.asarray(n, jnp.int32)
@@ -166,7 +198,8 @@ class VmapExecutor:
             sub, m = _vrun(sub, self.task, self.batch, self.chunk, active, noisy, self.every)
             return sub, {k: np.asarray(v) for k, v in m.items()}
 
-        states, metrics = _in_groups(states, self.width, _noisy_lanes(states), group)
+        width = vmap_width(take(states.net, 0))
+        states, metrics = _in_groups(states, width, _noisy_lanes(states), group)
         return states, _recorded(metrics, start, n, self.every)
 
     def apply(self, states, intervention, axes):
@@ -183,6 +216,10 @@ class KernelExecutor:
 
     def __init__(self, task: Any, batch: Any, chunk: int, record_every: int = 1):
         self.task, self.every = task, record_every
+
+    @staticmethod
+    def width_for(net: Any) -> int:
+        return KERNEL_WIDTH
 
     def run(self, states, start, n):
         net, g = states.net, size(states)
