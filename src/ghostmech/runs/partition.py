@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,22 @@ def default_networks_per_task(
 MIN_NETWORK_EPOCHS_PER_PROCESS = 10**6
 
 
-def default_processes(config: Any, grid: Grid, tasks: int, *, cores: int | None = None) -> int:
-    """Worker processes for ``tasks`` blocks: one per core, at most one per task and one per
-    `MIN_NETWORK_EPOCHS_PER_PROCESS` of work (1: train in this process)."""
+def default_processes(
+    config: Any, grid: Grid, tasks: int, *, cores: int | None = None, load: float | None = None
+) -> int:
+    """Worker processes for ``tasks`` blocks: one per FREE core, at most one per task and
+    one per `MIN_NETWORK_EPOCHS_PER_PROCESS` of work (1: train in this process).
+
+    Free cores = cores − the 1-min load average (``load``, default ``os.getloadavg``),
+    rounded, at least 1: on a box whose cores other jobs keep busy a second process
+    only splits our one core's share (measured: docs/benchmarks.md, "Default sweep
+    layout"). The numbers do not depend on the choice.
+    """
     cores = available_cores() if cores is None else check_positive_int("cores", cores)
+    load = os.getloadavg()[0] if load is None else float(load)
+    free = max(1, int(cores - load + 0.5))
     work = grid.size * len(grid.parts) * config.training.epochs
-    return max(1, min(cores, tasks, work // MIN_NETWORK_EPOCHS_PER_PROCESS))
+    return max(1, min(cores, free, tasks, work // MIN_NETWORK_EPOCHS_PER_PROCESS))
 
 
 def task_memory(config: Any, grid: Grid, networks: int) -> Any:
