@@ -24,7 +24,7 @@ from ghostmech.runs import (
     resolve_grid,
     run_experiment,
 )
-from ghostmech.runs.run import make_task, resolve_batch
+from ghostmech.runs.factory import make_task, resolve_batch
 from ghostmech.training.losses import loss_and_metrics
 
 TINY = {
@@ -239,7 +239,7 @@ def test_rank_parts_are_stored_along_rank_and_resume(tmp_path):
 def test_identical_trials_run_once_and_the_stored_loss_is_the_full_batch_loss(tmp_path):
     """DCD, 4 copies of each trial type, σ = 0: the executors train on the 2 distinct
     trials (weighted), and every stored loss equals the full batch's, computed here."""
-    from ghostmech.runs.run import training_batch
+    from ghostmech.runs.factory import training_batch
     from ghostmech.training.distinct_trials import Deduped
 
     cfg = tiny(

@@ -60,3 +60,86 @@ def test_bad_arguments(kwargs, name):
 def test_shapes_must_match():
     with pytest.raises(ValueError, match="`grad_norm`"):
         no_learning(np.ones(10), np.ones(9))
+
+
+# --- outcomes and the critical lr: defined once (training.detect) ---------------------------
+
+from ghostmech.training.detect import (  # noqa: E402
+    OUTCOMES,
+    Outcome,
+    classify,
+    critical_lr,
+    escaped,
+)
+
+
+def test_classify_planted_final_losses():
+    loss = np.array([0.02, 0.5, 0.95, 0.95, np.nan, 0.1])
+    grad = np.array([1e-3, 1e-3, 1e-9, 1e-2, np.nan, 1e-3])
+    plain = classify(loss)
+    assert [OUTCOMES[c] for c in plain] == [
+        "learned", "plateau", "trapped", "trapped", "diverged", "learned"
+    ]  # fmt: skip
+    with_grad = classify(loss, grad, grad_below=1e-6)
+    assert with_grad[3] == Outcome.PLATEAU  # high loss but still moving: not the no-learning zone
+    assert with_grad[2] == Outcome.TRAPPED
+    assert classify([0.45], l_zero=0.5)[0] == Outcome.TRAPPED  # thresholds scale with L₀
+    with pytest.raises(ValueError, match="learned_below"):
+        classify(loss, learned_below=0.9, trapped_above=0.5)
+    with pytest.raises(ValueError, match="final_grad"):
+        classify(loss, grad_below=1e-6)
+
+
+def test_escaped_needs_the_plateau_then_learning():
+    curves = np.array([[1.0, 0.99, 0.5, 0.05], [0.6, 0.4, 0.2, 0.05], [1.0, 1.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(escaped(curves), [True, False, False])
+
+
+def _old_onset(lrs, frac):  # the former fig2.threshold
+    above = np.nonzero(frac > 0)[0]
+    if above.size == 0 or above[0] == 0:
+        return (np.nan,) * 3
+    lo, hi = lrs[above[0] - 1], lrs[above[0]]
+    return lo, hi, np.sqrt(lo * hi)
+
+
+def _old_sustained(lrs, frac, level):  # the former fig7a.critical_lr
+    ok = frac >= level
+    return next((lrs[i] for i in range(len(lrs)) if ok[i:].all()), np.nan)
+
+
+def _old_falls(lrs, frac, level):  # the former critical_delay.critical_from_fraction
+    p = int(np.argmax(frac))
+    after = np.flatnonzero(frac[p:] < level)
+    if frac[p] < level or after.size == 0:
+        return (np.nan,) * 3
+    j = p + int(after[0])
+    return lrs[j - 1], lrs[j], np.sqrt(lrs[j - 1] * lrs[j])
+
+
+def test_critical_lr_rules_reproduce_the_three_former_definitions():
+    rng = np.random.default_rng(0)
+    lrs = np.logspace(-3, 0, 9)
+    for _ in range(300):
+        frac = rng.integers(0, 5, lrs.size) / 4  # 4 seeds per lr
+        np.testing.assert_array_equal(
+            tuple(critical_lr(lrs, frac, level=np.finfo(float).tiny, rule="onset"))
+            if frac[0] == 0 else (np.nan,) * 3,
+            _old_onset(lrs, frac),
+        )  # fmt: skip
+        np.testing.assert_array_equal(
+            critical_lr(lrs, frac, level=0.5, rule="sustained").hi, _old_sustained(lrs, frac, 0.5)
+        )
+        np.testing.assert_array_equal(
+            tuple(critical_lr(lrs, frac, level=0.5, rule="falls_after_peak")),
+            _old_falls(lrs, frac, 0.5),
+        )
+
+
+def test_critical_lr_on_a_planted_step_and_its_negative_control():
+    lrs = np.array([0.01, 0.02, 0.04, 0.08])
+    c = critical_lr(lrs, [0, 0, 1, 1], level=0.5, rule="sustained")
+    assert (c.lo, c.hi) == (0.02, 0.04) and c.found
+    assert not critical_lr(lrs, [0, 0, 0, 0], level=0.5, rule="onset").found
+    with pytest.raises(ValueError, match="rule"):
+        critical_lr(lrs, [0, 0, 1, 1], level=0.5, rule="majority")

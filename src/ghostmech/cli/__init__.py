@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from ghostmech.cli._app import app, run_guarded
+from ghostmech.cli._cache import enable_compilation_cache
 
 # Command modules; each one adds its commands to `app` on import.
 _COMMAND_MODULES = ("canonical", "reproduce", "train", "analyze", "report", "external", "critical")
@@ -27,7 +28,13 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``ghostmech`` console script."""
+    """Entry point of the ``ghostmech`` console script.
+
+    As the script (``argv`` None) it turns the JAX compilation cache on (`_cache`);
+    a call from Python with an explicit ``argv`` leaves JAX's settings alone.
+    """
+    if argv is None:
+        enable_compilation_cache()
     _register()
     return run_guarded(app, sys.argv[1:] if argv is None else argv)
 

@@ -50,7 +50,7 @@ SCHED_OPT = typer.Option(
     None, "--scheduler", help="Run on an existing Dask cluster: its scheduler's address."
 )
 NPT_OPT = typer.Option(
-    None, "--networks-per-task", help="Networks per task (default: as many as fit, at most 64)."
+    None, "--networks-per-task", help="Networks per task (default: one task per core)."
 )
 
 
@@ -128,8 +128,13 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     shape = " × ".join(f"{n} {d}" for d, n in zip(grid.dims, grid.shape, strict=True))
     verb = "resuming" if status == "resume" else "running"
     console.print(f"{verb} {cfg.name} ({shape}, {cfg.training.epochs} epochs) into {out}", markup=False)
-    where = "in-process" if workers is None and scheduler is None else (
-        f"on {workers} local Dask workers" if workers else f"on Dask at {scheduler}")  # fmt: skip
+    if workers is None and scheduler is None:
+        from ghostmech.runs.partition import default_processes
+
+        procs = default_processes(cfg, grid, len(blocks) - len(finished))
+        where = "in-process" if procs == 1 else f"in {procs} processes (one per core)"
+    else:
+        where = f"on {workers} local Dask workers" if workers else f"on Dask at {scheduler}"
     console.print(f"{len(blocks)} tasks of {plan.width} networks, {len(finished)} done; {where}", markup=False)
     console.print(f"memory estimate: {task_memory(cfg, grid, plan.width)} per task", markup=False)
     columns = (

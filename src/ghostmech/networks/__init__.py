@@ -15,8 +15,8 @@ from ghostmech.networks.builders import fix_confidence, from_arrays
 from ghostmech.networks.initialisers import INITIALISERS
 from ghostmech.networks.io import from_npz, to_npz
 from ghostmech.networks.latent import latent_flow, latent_map, latent_trajectory
-from ghostmech.networks.make import DEFAULT_INIT, FIELDS, make_network
-from ghostmech.networks.presets import PRESETS, Preset, make_preset
+from ghostmech.networks.make import DEFAULT_INIT, FIELDS, make_network, make_preset
+from ghostmech.networks.presets import PRESETS, Preset
 from ghostmech.networks.readouts import (
     ACTIVATIONS,
     READOUTS,

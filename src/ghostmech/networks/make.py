@@ -18,10 +18,11 @@ from jaxtyping import PRNGKeyArray
 from ghostmech._checks import check_int_in_range, check_one_of, check_positive_int
 from ghostmech.networks.builders import DEFAULT_INIT, FIELDS, READOUT_ARRAYS, from_arrays
 from ghostmech.networks.initialisers import INITIALISERS, resolve_init, uniform_bits
+from ghostmech.networks.presets import PRESETS
 from ghostmech.networks.readouts import READOUTS
 from ghostmech.networks.rnn import RateRNN
 
-__all__ = ["make_network"]
+__all__ = ["make_network", "make_preset"]
 
 
 def _field_shapes(n, k, n_in, n_out, readout) -> dict[str, tuple[tuple[int, ...], int]]:
@@ -96,8 +97,6 @@ def make_network(
     n_in, n_out = check_positive_int("n_in", n_in), check_positive_int("n_out", n_out)
     check_one_of("readout", readout, READOUTS)
     if isinstance(init, str):
-        from ghostmech.networks.presets import PRESETS
-
         init = PRESETS[check_one_of("init", init, PRESETS)].init
     shapes = _field_shapes(n, k, n_in, n_out, readout)
     specs = dict(DEFAULT_INIT)
@@ -125,3 +124,15 @@ def make_network(
         read=read,
         frozen=frozen,
     )
+
+
+def make_preset(name: str, *, key: PRNGKeyArray, **overrides: Any) -> RateRNN:
+    """`make_network` with the settings of ``PRESETS[name]``; ``overrides`` replace any of them.
+
+    >>> import jax
+    >>> make_preset("fig6b", rank=3, key=jax.random.key(0)).rank
+    3
+    """
+    preset = PRESETS[check_one_of("preset", name, PRESETS)]
+    kwargs = {**preset.network_kwargs(), **overrides}
+    return make_network(key=key, **kwargs)

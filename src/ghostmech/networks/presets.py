@@ -33,13 +33,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from jaxtyping import PRNGKeyArray
-
-from ghostmech._checks import check_one_of
-from ghostmech.networks.make import make_network
-from ghostmech.networks.rnn import RateRNN
-
-__all__ = ["Preset", "PRESETS", "make_preset"]
+__all__ = ["Preset", "PRESETS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,15 +167,3 @@ PRESETS: dict[str, Preset] = {
         task=_task("dcd", 10, 50, 50),
     ),
 }
-
-
-def make_preset(name: str, *, key: PRNGKeyArray, **overrides: Any) -> RateRNN:
-    """`make_network` with the settings of ``PRESETS[name]``; ``overrides`` replace any of them.
-
-    >>> import jax
-    >>> make_preset("fig6b", rank=3, key=jax.random.key(0)).rank
-    3
-    """
-    preset = PRESETS[check_one_of("preset", name, PRESETS)]
-    kwargs = {**preset.network_kwargs(), **overrides}
-    return make_network(key=key, **kwargs)

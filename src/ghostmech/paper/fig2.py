@@ -23,6 +23,7 @@ from ghostmech import canonical as cm
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_close, verdict_of
 from ghostmech.plotting.canonical import plot_descent, plot_landscape, plot_lr_sweep
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
+from ghostmech.training.detect import critical_lr
 
 __all__ = ["run", "sweep", "Sizes", "QUICK", "FULL", "threshold"]
 
@@ -65,11 +66,9 @@ def threshold(lrs: np.ndarray, frac_trapped: np.ndarray) -> tuple[float, float, 
     η_c (Eq. 23) is a sufficient bound: below it no start can be trapped, just
     above it most (not all) are. So the onset of trapping, not a majority, marks it.
     """
-    above = np.nonzero(frac_trapped > 0)[0]
-    if above.size == 0 or above[0] == 0:
-        return math.nan, math.nan, math.nan
-    lo, hi = float(lrs[above[0] - 1]), float(lrs[above[0]])
-    return lo, hi, math.sqrt(lo * hi)
+    # any start trapped: the "onset" rule at the smallest positive fraction
+    c = critical_lr(lrs, frac_trapped, level=np.finfo(float).tiny, rule="onset")
+    return (math.nan, math.nan, math.nan) if math.isnan(c.lo) else tuple(c)
 
 
 def _landscape(n: int) -> tuple[np.ndarray, dict[str, np.ndarray], Claim]:

@@ -7,8 +7,8 @@ T = 20 (+20) steps, plain SGD on L = Σ_t (z_t − ŷ_t)²/T. Full: lr 0.003,
 200,001 and 499,001. Quick: lr 0.01, 16,000 epochs (the same sequence, ~30x
 shorter plateau).
 
-Training uses the exact rank-one kernel (:mod:`ghostmech.training.kernels`)
-in segments, one segment per checkpoint. Fixed points are counted at every
+Training goes through the engine (`ghostmech.training.engine`) with the exact
+rank-one kernel (:mod:`ghostmech.training.kernels`), split at each checkpoint. Fixed points are counted at every
 checkpoint by sign changes of F on a fine κ grid (numpy, a second
 implementation), and cross-checked with :func:`ghostmech.dynamics.flow_1d`
 at the panel epochs, which also finds the ghosts (F′ = 0, F·F″ > 0).
@@ -42,15 +42,16 @@ import numpy as np
 
 from ghostmech.dynamics import Flow1D, flow_1d, from_network, scalar_flow
 from ghostmech.networks import PRESETS, RateRNN, latent_flow, make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.plotting.dynamics import plot_flow_1d
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.plotting.video import training_video
 from ghostmech.runs.analysis import judge_candidates, task_span, task_trajectories
-from ghostmech.tasks import make_task
-from ghostmech.training import jumps
-from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.tasks import DelayedActivation, make_task
+from ghostmech.training import init_state, jumps
+from ghostmech.training.engine import KernelExecutor, MemorySink, drive, make_schedule, stack
 
 __all__ = [
     "run",
@@ -85,9 +86,18 @@ class Sizes:
 
 
 QUICK = Sizes(lr=0.01, epochs=16_000, n_checkpoints=20, n_frames=0, panel_epochs=None)
-FULL = Sizes(
-    lr=0.003, epochs=500_000, n_checkpoints=500, n_frames=30, panel_epochs=(1, 200_001, 499_001)
-)
+
+
+def full_sizes() -> Sizes:
+    """The paper's lr, epochs and panel epochs, from the shipped ``fig3a`` full config."""
+    cfg = settings.shipped("fig3a")
+    epochs = cfg.training.epochs
+    panels = tuple(int(e) for e in cfg.checkpoints.epochs if 0 < e < epochs)
+    return Sizes(lr=float(cfg.training.lr), epochs=epochs, n_checkpoints=500, n_frames=30,
+                 panel_epochs=panels)  # fmt: skip
+
+
+FULL = full_sizes()
 
 
 def rank1_init(keys: jax.Array, preset: str = PRESET) -> tuple[jax.Array, ...]:
@@ -105,28 +115,35 @@ def as_network(m, n, b, *, template: RateRNN) -> RateRNN:
     return eqx.tree_at(lambda net: (net.m, net.nT, net.b), template, new)
 
 
-def train_checkpointed(params, lr, epochs: int, checkpoints, **kernel_kw):
-    """Kernel training with the parameters saved at each epoch of ``checkpoints``.
+def train_checkpointed(
+    params, lr, epochs: int, checkpoints, *, chunk: int = 2000, preset: str = PRESET
+):
+    """SGD on DA (T = 20 + 20) of the rank-one networks ``params = (m, n, b)`` (``[nets, N]``)
+    through the training engine (`ghostmech.training.engine.drive`, the rank-one kernel),
+    the parameters saved at each epoch of ``checkpoints`` (and 0, ``epochs``).
 
-    Returns ``(saved, metrics)``: ``saved[e] = (m, n, b)`` (numpy ``[nets, N]``)
-    after e updates; ``metrics`` as `train_rank1_da_grid`, over all ``epochs``.
+    Returns ``(saved, metrics)``: ``saved[e] = (m, n, b)`` (numpy ``[nets, N]``) after e
+    updates; ``metrics``: ``loss``, ``grad_norm`` ``[nets, epochs]`` and ``status`` ``[nets]``
+    (1: diverged). The other settings (β, κ_θ, α, r₀) are those of ``preset``.
     """
-    bounds = sorted({0, *(int(c) for c in checkpoints if 0 <= c <= epochs), epochs})
-    m, n, b = params
-    lr = jnp.broadcast_to(jnp.asarray(lr, jnp.float32), (m.shape[0],))
-    saved = {0: tuple(np.asarray(a) for a in (m, n, b))}
-    parts: dict[str, list] = {"loss": [], "grad_norm": []}
-    status = np.zeros(m.shape[0], int)
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        p, met = train_rank1_da_grid(m, n, b, lr, epochs=stop - start, **kernel_kw)
-        m, n, b = p["m"], p["n"], p["b"]
-        saved[stop] = tuple(np.asarray(a) for a in (m, n, b))
-        for k in parts:
-            parts[k].append(met[k])
-        status = np.maximum(status, met["status"])
-    metrics = {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
-    metrics["status"] = status
-    return saved, metrics
+    m, n, b = (jnp.asarray(a, jnp.float32) for a in params)
+    g = m.shape[0]
+    template = make_preset(preset, n=m.shape[1], key=jax.random.key(0))
+    nets = stack([as_network(m[i], n[i], b[i], template=template) for i in range(g)])
+    lrs = jnp.broadcast_to(jnp.asarray(lr, jnp.float32), (g,))
+    init = eqx.filter_vmap(lambda net, lr, key: init_state(net, optimizer="sgd", lr=lr, key=key))
+    states = init(nets, lrs, jax.random.split(jax.random.key(0), g))
+    task = DelayedActivation(20, 20)
+    marks = sorted({0, *(int(c) for c in checkpoints if 0 <= c <= epochs), epochs})
+    schedule = make_schedule(epochs, chunk=chunk, checkpoints=marks)
+    sink = MemorySink()
+    states = drive(states, KernelExecutor(task, task.all_trials(), schedule.chunk), schedule, sink)
+    saved = {
+        e: (np.asarray(net.m[..., 0]), np.asarray(net.nT[..., 0]), np.asarray(net.b))
+        for e, net in sink.saved.items()
+    }
+    metrics = {k: v for k, v in sink.metrics().items() if k in ("loss", "grad_norm")}
+    return saved, metrics | {"status": np.asarray(states.status)}
 
 
 def _flow_grid(m, n, b, grid: np.ndarray) -> np.ndarray:

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.networks import make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig3a import (
     PRESET,
@@ -62,6 +63,7 @@ from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.tasks import DelayedActivation
+from ghostmech.training.detect import Outcome, classify
 from ghostmech.training.kernels import rank1_da_value_and_grad
 
 __all__ = ["run", "Sizes", "QUICK", "FULL", "grad_norm_f64", "trial_output", "is_trapped"]
@@ -83,7 +85,8 @@ class Sizes:
 
 QUICK = Sizes(n_seeds=24, n_checkpoints=20)  # power 0.98, see the module docstring
 FULL = Sizes(n_seeds=100, n_checkpoints=600)
-LR, EPOCHS = 0.02, 6000
+_CONFIG = settings.shipped("fig3b")  # lr and epochs of the shipped config (both modes)
+LR, EPOCHS = float(_CONFIG.training.lr), _CONFIG.training.epochs
 
 
 def grad_norm_f64(m, n, b) -> float:
@@ -103,7 +106,10 @@ def trial_output(m, n, b, *, template) -> np.ndarray:
 
 def is_trapped(loss: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """Per network: final loss > `LOSS_TRAPPED` and final |∇L| < `GRAD_TRAPPED` (``[nets]``)."""
-    return (loss[..., -1] > LOSS_TRAPPED) & (grad[..., -1] < GRAD_TRAPPED)
+    final = classify(
+        loss[..., -1], grad[..., -1], trapped_above=LOSS_TRAPPED, grad_below=GRAD_TRAPPED
+    )
+    return final == Outcome.TRAPPED
 
 
 def _claims(

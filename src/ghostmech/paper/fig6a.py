@@ -43,6 +43,7 @@ import jax
 import numpy as np
 
 from ghostmech.networks import make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.paper.critical_delay import (
     LEARNED,
@@ -75,7 +76,22 @@ class Sizes:
 
 
 QUICK = Sizes(10, 5, (-2.0, -0.5, 6), (-0.5, 1.5, 4), 5000, 500)
-FULL = Sizes(20, 10, (-4.0, -1.0, 30), (-4.0, 1.0, 30), 200_001, 200_001)
+
+
+def full_sizes() -> Sizes:
+    """The paper's sizes, from the shipped ``fig6a_rank1`` / ``fig6a_full`` full configs."""
+    r1, fr = settings.shipped("fig6a_rank1"), settings.shipped("fig6a_full")
+    return Sizes(
+        delay=settings.delay_steps(r1),
+        n_seeds=settings.n_seeds(r1),
+        rank1_lrs=settings.lr_logspace(r1),
+        full_lrs=settings.lr_logspace(fr),
+        rank1_epochs=r1.training.epochs,
+        full_epochs=fr.training.epochs,
+    )
+
+
+FULL = full_sizes()
 
 
 def full_rank_fraction(lrs, *, key, n_seeds: int, epochs: int, delay: int):

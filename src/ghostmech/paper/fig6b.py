@@ -6,7 +6,8 @@ Eq. 48: preset ``fig6b``), lr = logspace(−3, 0, 10), 10 seeds, 500,000 epochs.
 One vmapped `ghostmech.training.sweep` per rank (shapes differ between ranks).
 
 Per rank, over all (lr, seed): *learned* = final L < 0.1, epochs to learn =
-first epoch with L < 0.1, *trapped* = final L > 0.9 (L = 1 when z ≡ 0).
+first epoch with L < 0.1, *trapped* = final L ≥ 0.9 (L = 1 when z ≡ 0;
+`ghostmech.training.detect.classify`).
 Claims, each a one-sided test at α = 0.05 (`ghostmech.stats`) between
 the smallest and the largest rank over all (lr, seed): the epochs to learn
 (a network that never learned counts as the whole budget) are smaller for the
@@ -35,6 +36,7 @@ import jax
 import numpy as np
 
 from ghostmech.networks import make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.critical_delay import LEARNED
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -42,10 +44,9 @@ from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
+from ghostmech.training.detect import TRAPPED_ABOVE, Outcome, classify
 
 __all__ = ["run", "Sizes", "QUICK", "FULL", "epochs_to_learn"]
-
-TRAPPED = 0.9
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,21 @@ class Sizes:
 
 
 QUICK = Sizes(ranks=(1, 100), lrs=(-1.5, 0.0, 4), n_seeds=6, epochs=800, delay=10)
-FULL = Sizes(
-    ranks=(1, 2, 3, 4, 5, 10, 30, 50, 100),
-    lrs=(-3.0, 0.0, 10),
-    n_seeds=10,
-    epochs=500_000,
-    delay=20,
-)
+
+
+def full_sizes() -> Sizes:
+    """The paper's sizes, from the shipped ``fig6b`` full config."""
+    cfg = settings.shipped("fig6b")
+    return Sizes(
+        ranks=tuple(int(r) for r in cfg.grid.rank),
+        lrs=settings.lr_logspace(cfg),
+        n_seeds=settings.n_seeds(cfg),
+        epochs=cfg.training.epochs,
+        delay=settings.delay_steps(cfg),
+    )
+
+
+FULL = full_sizes()
 
 
 def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
@@ -115,7 +124,7 @@ def _claims(ranks, stats, quick: bool = False) -> list[Claim]:
             "p_fisher": p_trap,
         },
         "not-run" if quick else verdict_of(p_trap <= ALPHA),
-        f"trapped = final L > {TRAPPED} over lrs × seeds: one-sided Fisher exact test, rank "
+        f"trapped = final L ≥ {TRAPPED_ABOVE} over lrs × seeds: one-sided Fisher exact test, rank "
         f"{ranks[0]} > largest rank, p ≤ {ALPHA:g}; 95 % Clopper–Pearson intervals"
         + ("; decided at full size only (quick cannot show it, module docstring)" if quick else ""),
     )
@@ -136,7 +145,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
         stats[rank] = {
             "mean_epochs": mean,
             "censored": np.where(np.isfinite(ep), ep, size.epochs),
-            "trapped": loss[..., -1] > TRAPPED,
+            "trapped": classify(loss[..., -1]) == Outcome.TRAPPED,
         }
     fig, axes = new_figure(1, 2)
     labels = {f"K = {k}": k for k in size.ranks}

@@ -1,12 +1,12 @@
-"""Blocks of networks as tasks: run in this process, or on a Dask cluster (`distributed`).
+"""Blocks of networks as tasks: in this process, in worker processes, or on Dask.
 
 `run_blocks` trains a run's grid block by block (`ghostmech.runs.partition`).
-Each block is one task, `train_block`, which follows the schedule of
-`ghostmech.runs.run` for its networks alone:
+Each block is one task, `train_block`: the engine's loop
+(`ghostmech.training.engine.drive`) over its networks alone, with a sink that
 
-1. at epoch e: save the checkpoint piece (if asked), apply the interventions;
-2. train to the next event or ``training.chunk`` epochs (any `Executor`);
-3. write that region of ``metrics.zarr``, then the block's state (atomically).
+1. at a checkpoint epoch saves the block's piece of the checkpoint;
+2. after each chunk writes that region of ``metrics.zarr``, then the block's
+   state (atomically).
 
 When every epoch is done it writes the block's done-marker, last. A task whose
 marker exists returns at once; a task whose state exists continues from it, so a
@@ -14,8 +14,10 @@ task killed anywhere and run again (here or on another worker) writes the same
 bits. The driver alone writes ``run.log`` and ``progress.json``; when every block
 is done it joins the checkpoint pieces and marks the run finished.
 
-Executors: ``client=None`` runs the tasks one after another in this process;
-a ``distributed.Client`` submits them all and collects them with
+Where: ``processes`` (default: one per free core, at most one per task) spawned
+worker processes with one thread each (`ghostmech.training.engine.processes`;
+``processes=1``: one after another in this process); or a ``distributed.Client``,
+which gets them all and collects them with
 ``distributed.as_completed`` (a worker that dies loses its task to the
 scheduler, which runs it again elsewhere). `open_client` makes one from
 ``--workers N`` (a `distributed.LocalCluster` of processes, 1 thread each) or
@@ -31,31 +33,40 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import equinox as eqx
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ghostmech._checks import check_positive_int
+from ghostmech.runs import factory, store
 from ghostmech.runs import partition as P
-from ghostmech.runs import store
-from ghostmech.runs.executors import EXECUTORS
 from ghostmech.runs.grid import resolve_grid
-from ghostmech.training import checkpoint_epochs
+from ghostmech.training.engine import drive, first_epoch
+from ghostmech.training.engine.processes import in_processes, pinned_env
 
-__all__ = ["run_blocks", "train_block", "open_client", "TaskFailedError"]
+__all__ = ["run_blocks", "train_block", "open_client", "TaskFailedError", "BlockSink"]
 
 
 class TaskFailedError(RuntimeError):
     """A task could not be completed by the cluster (e.g. it killed every worker it ran on)."""
 
 
-def _events(config: Any) -> tuple[tuple[int, ...], list[Any]]:
-    from ghostmech.runs.run import make_interventions
+class BlockSink:
+    """The engine's sink for one block: checkpoint pieces, metrics region, block state."""
 
-    tr = config.training
-    ckpts = checkpoint_epochs(config.checkpoints.spec(), tr.epochs)
-    return (ckpts if config.output.save_checkpoints else ()), make_interventions(config)
+    def __init__(self, out: Path, partition: P.Partition, block: P.Block, report=None):
+        self.out, self.partition, self.block, self.report = out, partition, block, report
+        self.folder = P.block_dir(out, block)
+
+    def checkpoint(self, epoch: int, states: Any) -> None:
+        store.save_arrays(self.folder / f"epoch_{epoch:09d}.npz", states.net)
+
+    def chunk(self, start: int, stop: int, metrics: dict, states: Any) -> None:
+        status, nan_epoch = np.asarray(states.status), np.asarray(states.nan_epoch)
+        P.write_block_metrics(self.out / "metrics.zarr", self.partition, self.block, start,
+                              metrics, status, nan_epoch)  # fmt: skip
+        store.save_arrays(self.folder / "state.npz", states)
+        store.write_text(P.epoch_file(self.out, self.block), str(stop))
+        if self.report is not None:
+            self.report(self.block.indices.size * (stop - start))
 
 
 def train_block(
@@ -70,50 +81,27 @@ def train_block(
 
     ``report(network_epochs)`` is called after each chunk (in-process progress).
     """
-    from ghostmech.runs import run as R
-
     out, block = Path(out), partition.get(part_index, index)
     done = P.read_marker(out, block)
     if done is not None:
         return done | {"skipped": True}
-    t0, tr, grid = time.perf_counter(), config.training, resolve_grid(config)
-    task = R.make_task(config)
-    batch = R.training_batch(config, task)
-    idx, n = partition.padded(block), block.indices.size
-    states = R.initial_states(config, grid, block.part, idx)
-    folder = P.block_dir(out, block)
-    folder.mkdir(parents=True, exist_ok=True)
-    if (folder / "state.npz").is_file():
-        states = store.load_arrays(folder / "state.npz", states)
-    start = e = int(states.epoch[0])
-    ckpts, ivs = _events(config)
-    axes = {d: jnp.asarray(v[idx], jnp.float32) for d, v in grid.points().items() if d != "seed"}
-    events = sorted({*ckpts, *(iv.epoch for iv in ivs), tr.epochs})
-    executor = EXECUTORS[R.choose_backend(config, grid, block.part)]
-    slots = min(tr.chunk, tr.epochs)
-    while True:
-        if e in ckpts:
-            real = jax.tree.map(lambda x: x[:n], eqx.filter(states.net, eqx.is_array))
-            store.save_arrays(folder / f"epoch_{e:09d}.npz", real)
-        for iv in ivs:
-            if iv.epoch == e:
-                states = executor.apply(states, iv, axes)
-        if e >= tr.epochs:
-            break
-        stop = min(next(x for x in events if x > e), e + slots)
-        states, metrics = executor.run(states, task, batch, slots, stop - e)
-        metrics = {k: v[:n, : stop - e] for k, v in metrics.items()}
-        status, nan_epoch = np.asarray(states.status)[:n], np.asarray(states.nan_epoch)[:n]
-        P.write_block_metrics(out / "metrics.zarr", partition, block, e, metrics, status, nan_epoch)
-        store.save_arrays(folder / "state.npz", states)
-        if report is not None:
-            report(n * (stop - e))
-        e = stop
+    t0, grid = time.perf_counter(), resolve_grid(config)
+    task = factory.make_task(config)
+    batch = factory.training_batch(config, task)
+    states = factory.initial_states(config, grid, block.part, block.indices)
+    sink = BlockSink(out, partition, block, report)
+    sink.folder.mkdir(parents=True, exist_ok=True)
+    if (sink.folder / "state.npz").is_file():
+        states = store.load_arrays(sink.folder / "state.npz", states)
+    start = first_epoch(states)
+    executor = factory.executor(config, grid, block.part, task, batch)
+    axes = factory.grid_axes(grid, block.indices)
+    states = drive(states, executor, factory.schedule(config), sink, axes)
     summary = {
         "block": block.label,
-        "networks": n,
-        "epochs": [start, tr.epochs],
-        "diverged": int(np.sum(np.asarray(states.status)[:n])),
+        "networks": int(block.indices.size),
+        "epochs": [start, config.training.epochs],
+        "diverged": int(np.sum(np.asarray(states.status))),
         "seconds": round(time.perf_counter() - t0, 3),
     }
     P.write_marker(out, block, summary)
@@ -132,6 +120,12 @@ def _describe(summary: dict[str, Any]) -> str:
 def _in_process(config, out, partition, todo, report) -> Iterator[dict[str, Any]]:
     for b in todo:
         yield train_block(config, out, partition, b.part_index, b.index, report)
+
+
+def _in_processes(config, out, partition, todo, processes, poll) -> Iterator[dict[str, Any]]:
+    jobs = [(config, str(out), partition, b.part_index, b.index) for b in todo]
+    for _, summary in in_processes(train_block, jobs, processes, on_wait=poll):
+        yield summary
 
 
 def _on_dask(client, config, out, partition, todo) -> Iterator[dict[str, Any]]:
@@ -172,31 +166,41 @@ def run_blocks(
     client: Any = None,
     limit_gb: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
 ) -> store.Run:
     """Train (or resume) the config's grid into ``out`` as blocks of networks.
 
-    A new run fixes its `Partition` (``networks_per_task``, else chosen from the
-    memory limit) in ``partition.json``; a resumed run always uses that one.
-    ``progress(done, total)`` counts network-epochs.
+    A new run fixes its `Partition` (``networks_per_task``, else
+    `ghostmech.runs.partition.default_networks_per_task`: one task per core) in
+    ``partition.json``; a resumed run always uses that one. Without a ``client``
+    the blocks run in ``processes`` worker processes (default
+    `ghostmech.runs.partition.default_processes`: one per free core, at most one per
+    block, none for a small grid; 1: in this process). ``progress(done, total)`` counts
+    network-epochs. The numbers do not depend on the partition nor on where
+    the blocks run.
     """
-    from ghostmech.runs import run as R
-
     out, grid = Path(out), resolve_grid(config)
     plan_file = out / "partition.json"
     if plan_file.is_file():
         partition = P.Partition.from_json(plan_file.read_text())
     else:
         partition = P.choose_partition(config, grid, networks_per_task, limit_gb=limit_gb)
-    R._dry_run(config, grid)
+    factory.dry_run(config, grid)
     if not (out / "progress.json").is_file():
-        R._start(out, config, grid, partition)
+        store.start_run(out, config, grid, partition)
     else:
         store.log(out, "resuming")
     if networks_per_task is not None and networks_per_task != partition.networks_per_task:
         store.log(out, f"networks_per_task={networks_per_task} ignored: the run keeps its plan")
     blocks, epochs = partition.blocks(), config.training.epochs
     todo = [b for b in blocks if P.read_marker(out, b) is None]
-    where = "in-process" if client is None else f"on Dask ({client.scheduler.address})"
+    if processes is None:
+        processes = P.default_processes(config, grid, len(todo))
+    processes = min(check_positive_int("processes", processes), max(len(todo), 1))
+    where = (
+        f"on Dask ({client.scheduler.address})" if client is not None
+        else "in-process" if processes == 1 else f"in {processes} processes"
+    )  # fmt: skip
     store.log(out, f"{len(todo)} of {len(blocks)} blocks to run {where}, "
                    f"{partition.width} networks per task (block {partition.block})")  # fmt: skip
     if len(todo) < len(blocks):
@@ -211,19 +215,27 @@ def run_blocks(
         if progress is not None:
             progress(counted["done"], total)
 
-    runs = (
-        _in_process(config, out, partition, todo, report)
-        if client is None
-        else _on_dask(client, config, out, partition, todo)
-    )
+    if client is not None:
+        runs = _on_dask(client, config, out, partition, todo)
+    elif processes > 1:
+
+        def poll() -> None:  # the workers' chunks on disk, between finished blocks
+            if progress is not None:
+                running = sum(b.indices.size * P.read_epoch(out, b) for b in todo
+                              if b.label in waiting)  # fmt: skip
+                progress(finished + running, total)
+
+        runs = _in_processes(config, out, partition, todo, processes, poll)
+    else:
+        runs = _in_process(config, out, partition, todo, report)
     for summary in runs:
         store.log(out, _describe(summary))
+        waiting.discard(summary["block"])
         finished += summary["networks"] * epochs
         counted["done"] = finished
         if progress is not None:
             progress(finished, total)
-    ckpts, _ = _events(config)
-    P.merge_checkpoints(out, partition, list(ckpts))
+    P.merge_checkpoints(out, partition, list(factory.schedule(config).checkpoints))
     store.write_progress(out, {**store.read_progress(out), "finished": True})
     store.log(out, "finished")
     return store.open_run(out)
@@ -252,6 +264,7 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None) -> 
         return
     workers = check_positive_int("workers", workers)
     with (
+        pinned_env(),  # the worker processes inherit one-thread XLA / BLAS settings
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

@@ -22,6 +22,7 @@ import jax
 import numpy as np
 
 from ghostmech.runs.config import ExperimentConfig
+from ghostmech.runs.factory import make_task, resolve_batch, template_network
 from ghostmech.runs.grid import Grid
 
 __all__ = ["MemoryEstimate", "estimate_memory", "check_memory", "available_gb", "MemoryLimitError"]
@@ -70,8 +71,6 @@ def available_gb() -> float:
 
 
 def _part_estimate(config: ExperimentConfig, grid: Grid, part) -> MemoryEstimate:
-    from ghostmech.runs.run import make_task, resolve_batch, template_network
-
     net = template_network(config, part)
     p = sum(int(np.size(x)) for x in jax.tree.leaves(eqx.filter(net, eqx.is_array)))
     task = make_task(config)

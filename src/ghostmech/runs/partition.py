@@ -8,15 +8,16 @@ dims while they fit in ``networks_per_task``, then an even split of the next
 dim, 1 along the leading ones. E.g. 30 lr × 10 seeds at 64 per task gives
 blocks of 6 × 10 (5 blocks).
 
-Every block trains as ``width = prod(block_shape)`` networks; a block at the
-edge of the grid is padded with copies of its last network (results
-discarded), so each network always sits in the same vmapped program of the
-same width, whoever runs it: the bits do not depend on the executor.
+Whatever the block shape, every network trains in a compiled program of the
+same fixed width (`ghostmech.training.engine.executors`: groups of that width,
+padded), so its bits depend neither on its block nor on who runs it. The
+default (`default_networks_per_task`) is one task per core.
 
 On disk (next to the files of `ghostmech.runs.store`)::
 
     RUN/partition.json                     the plan (fixed when the run starts)
     RUN/blocks/[rank_K/]block_0003/        state.npz and checkpoint pieces epoch_*.npz
+    RUN/blocks/[rank_K/]block_0003.epoch   epochs on disk (progress of a running block)
     RUN/blocks/[rank_K/]block_0003.done    JSON marker, written last (tmp + os.replace)
 """
 
@@ -25,20 +26,32 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from ghostmech._checks import check_positive_int
+from ghostmech.runs.factory import executor_name, template_network
 from ghostmech.runs.grid import Grid
-from ghostmech.runs.store import write_text
+from ghostmech.runs.memory import (
+    GIB,
+    MemoryLimitError,
+    available_gb,
+    check_memory,
+    estimate_memory,
+)
+from ghostmech.runs.store import atomic_write, part_dir, write_metrics, write_text
+from ghostmech.training.engine import EXECUTORS
+from ghostmech.training.engine.processes import available_cores
 
 __all__ = [
     "Block",
     "Partition",
-    "DEFAULT_NETWORKS_PER_TASK",
+    "default_networks_per_task",
+    "default_processes",
+    "MIN_NETWORK_EPOCHS_PER_PROCESS",
     "plan_partition",
     "networks_per_task_from_memory",
     "choose_partition",
@@ -46,9 +59,6 @@ __all__ = [
     "merge_checkpoints",
     "block_shape",
 ]
-
-#: default cap on networks per task, so a sweep has several tasks to spread over workers
-DEFAULT_NETWORKS_PER_TASK = 64
 
 
 def block_shape(shape: tuple[int, ...], cap: int) -> tuple[int, ...]:
@@ -97,7 +107,7 @@ class Partition:
 
     @property
     def width(self) -> int:
-        """Networks each task trains (real ones plus padding)."""
+        """Networks in a full block (blocks at the grid's edge may have fewer)."""
         return math.prod(self.block)
 
     @property
@@ -122,11 +132,6 @@ class Partition:
     def get(self, part_index: int, index: int) -> Block:
         return self.blocks()[part_index * math.prod(self.counts) + index]
 
-    def padded(self, block: Block) -> np.ndarray:
-        """``[width]`` flat indices: the block's networks, then copies of its last one."""
-        pad = np.full(self.width - block.indices.size, block.indices[-1], np.int64)
-        return np.concatenate([block.indices, pad])
-
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
         return json.dumps(d | {"parts": list(self.parts)}, indent=1)
@@ -147,18 +152,61 @@ def plan_partition(grid: Grid, networks_per_task: int) -> Partition:
 
 def networks_per_task_from_memory(config: Any, grid: Grid, *, limit_gb: float | None) -> int:
     """Most networks one task may train within the memory limit (`ghostmech.runs.memory`),
-    capped at `DEFAULT_NETWORKS_PER_TASK` and the grid size; 0 if not even one fits."""
-    from ghostmech.runs.memory import GIB, available_gb
-
+    at most the grid size; 0 if not even one fits."""
     limit = 0.8 * available_gb() if limit_gb is None else limit_gb
-    return int(min(limit * GIB // task_memory(config, grid, 1).bytes,
-                   DEFAULT_NETWORKS_PER_TASK, grid.size))  # fmt: skip
+    return int(min(limit * GIB // task_memory(config, grid, 1).bytes, grid.size))
+
+
+def default_networks_per_task(
+    config: Any, grid: Grid, *, limit_gb: float | None, cores: int | None = None
+) -> int:
+    """The default layout: one task per core, each a whole number of compiled widths.
+
+    With W the width of the part's executor (`ghostmech.training.engine`: the
+    kernel 32, vmap 1-64 by network size, loop 1) and G networks, each of the ``cores`` tasks gets
+    ``ceil(ceil(G / W) / cores)`` programs of W networks: the least padding and the
+    fewest programs that keep every core busy (measured fastest for Fig. 6A:
+    docs/benchmarks.md). Capped by the memory limit (then a multiple of W if ≥ W).
+    """
+    cores = available_cores() if cores is None else check_positive_int("cores", cores)
+    width = max(
+        EXECUTORS[executor_name(config, grid, p)].width_for(template_network(config, p))
+        for p in grid.parts
+    )
+    programs = -(-grid.size // width)
+    per_task = min(-(-programs // cores) * width, grid.size)
+    fit = networks_per_task_from_memory(config, grid, limit_gb=limit_gb)
+    if fit < per_task:
+        per_task = fit - fit % width if fit >= width else fit
+    return per_task
+
+
+#: below this many network-epochs per process, starting a worker process (~5 s to import
+#: JAX and compile, more under load) costs more than it saves: 10^6 network-epochs are
+#: ~10 s of the rank-one kernel on one core (docs/benchmarks.md)
+MIN_NETWORK_EPOCHS_PER_PROCESS = 10**6
+
+
+def default_processes(
+    config: Any, grid: Grid, tasks: int, *, cores: int | None = None, load: float | None = None
+) -> int:
+    """Worker processes for ``tasks`` blocks: one per FREE core, at most one per task and
+    one per `MIN_NETWORK_EPOCHS_PER_PROCESS` of work (1: train in this process).
+
+    Free cores = cores − the 1-min load average (``load``, default ``os.getloadavg``),
+    rounded, at least 1: on a box whose cores other jobs keep busy a second process
+    only splits our one core's share (measured: docs/benchmarks.md, "Default sweep
+    layout"). The numbers do not depend on the choice.
+    """
+    cores = available_cores() if cores is None else check_positive_int("cores", cores)
+    load = os.getloadavg()[0] if load is None else float(load)
+    free = max(1, int(cores - load + 0.5))
+    work = grid.size * len(grid.parts) * config.training.epochs
+    return max(1, min(cores, free, tasks, work // MIN_NETWORK_EPOCHS_PER_PROCESS))
 
 
 def task_memory(config: Any, grid: Grid, networks: int) -> Any:
     """The `MemoryEstimate` of one task of ``networks`` networks (largest part)."""
-    from ghostmech.runs.memory import estimate_memory
-
     est = estimate_memory(config, grid)
     per_net = est.bytes // max(est.networks, 1)
     return dataclasses.replace(est, networks=networks, bytes=per_net * networks)
@@ -168,14 +216,13 @@ def choose_partition(
     config: Any, grid: Grid, networks_per_task: int | None, *, limit_gb: float | None
 ) -> Partition:
     """The partition of a new run: ``networks_per_task`` if given (checked against the
-    memory limit), else the most that fit (`networks_per_task_from_memory`)."""
-    from ghostmech.runs.memory import GIB, MemoryLimitError, available_gb, check_memory
-
+    memory limit), else `default_networks_per_task`. The numbers of every network are
+    the same whatever the partition (fixed compiled widths)."""
     if networks_per_task is None:
-        fit = networks_per_task_from_memory(config, grid, limit_gb=limit_gb)
-        if fit < 1:  # not even one network: report the grid, as `check_memory` does
+        per_task = default_networks_per_task(config, grid, limit_gb=limit_gb)
+        if per_task < 1:  # not even one network: report the grid, as `check_memory` does
             check_memory(config, grid, limit_gb=limit_gb)
-        return plan_partition(grid, max(fit, 1))
+        return plan_partition(grid, max(per_task, 1))
     plan = plan_partition(grid, networks_per_task)
     need = task_memory(config, grid, plan.width)
     limit = 0.8 * available_gb() if limit_gb is None else limit_gb
@@ -198,6 +245,19 @@ def marker(out: Path, block: Block) -> Path:
     return Path(out) / "blocks" / f"{block.label}.done"
 
 
+def epoch_file(out: Path, block: Block) -> Path:
+    """``blocks/[rank_K/]block_NNNN.epoch``: the epochs of the block on disk (for progress)."""
+    return Path(out) / "blocks" / f"{block.label}.epoch"
+
+
+def read_epoch(out: Path, block: Block) -> int:
+    """Epochs of ``block`` written so far (0 if none; a torn read counts as 0)."""
+    try:
+        return int(epoch_file(out, block).read_text())
+    except (OSError, ValueError):
+        return 0
+
+
 def read_marker(out: Path, block: Block) -> dict[str, Any] | None:
     file = marker(out, block)
     return json.loads(file.read_text()) if file.is_file() else None
@@ -218,27 +278,13 @@ def write_block_metrics(
     nan_epoch: np.ndarray,
 ) -> None:
     """Write epochs ``[start, start + n)`` of ``block``; arrays ``[block networks, (n)]``."""
-    lead = () if partition.parts == (None,) else ("rank",)
-    dims, pre, shape = (*lead, *partition.dims), (1,) * len(lead), block.shape
-    n = next(iter(metrics.values())).shape[-1]
-    data = {
-        k: ((*dims, "epoch"), np.asarray(v, np.float32).reshape(*pre, *shape, n))
-        for k, v in metrics.items()
-    }
-    data["status"] = (dims, np.asarray(status, np.int8).reshape(*pre, *shape))
-    data["nan_epoch"] = (dims, np.asarray(nan_epoch, np.int64).reshape(*pre, *shape))
-    region = dict(zip(partition.dims, block.slices, strict=True))
-    region["epoch"] = slice(start, start + n)
-    if lead:
-        region["rank"] = slice(block.part_index, block.part_index + 1)
-    xr.Dataset(data).to_zarr(path, region=region, consolidated=False)
+    rank = None if partition.parts == (None,) else block.part_index
+    write_metrics(path, partition.dims, block.slices, rank, start, metrics, status, nan_epoch)
 
 
 def merge_checkpoints(out: Path, partition: Partition, epochs: list[int]) -> None:
     """Join the blocks' checkpoint pieces into ``checkpoints/[rank_K/]epoch_*.npz`` (grid order),
     the files `ghostmech.runs.store.Run.checkpoint` reads; done files are kept."""
-    from ghostmech.runs.store import _atomic, part_dir
-
     blocks, size = partition.blocks(), math.prod(partition.grid_shape)
     for p, part in enumerate(partition.parts):
         folder = part_dir(Path(out) / "checkpoints", part)
@@ -260,4 +306,4 @@ def merge_checkpoints(out: Path, partition: Partition, epochs: list[int]) -> Non
                 with open(path, "wb") as fh:
                     np.savez(fh, **merged)
 
-            _atomic(target, write)
+            atomic_write(target, write)

@@ -32,10 +32,22 @@ import jax
 import numpy as np
 import xarray as xr
 
+import ghostmech
 from ghostmech.runs.config import ExperimentConfig, config_from_dict
+from ghostmech.runs.factory import template_network
 from ghostmech.runs.grid import FULL_RANK, Grid, rank_label, resolve_grid
 
-__all__ = ["Run", "open_run", "METRIC_ATTRS"]
+__all__ = [
+    "Run",
+    "open_run",
+    "METRIC_ATTRS",
+    "atomic_write",
+    "write_text",
+    "save_arrays",
+    "load_arrays",
+    "start_run",
+    "write_metrics",
+]
 
 METRIC_ATTRS = {
     "loss": {"units": "1", "long_name": "training loss at the parameters before the update"},
@@ -52,7 +64,7 @@ COORD_ATTRS = {
 }
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """``write(tmp)``, then ``os.replace(tmp, path)``; the tmp name is unique to this writer
     (two processes may write the same file at once) and is removed if the write fails."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
@@ -65,7 +77,7 @@ def _atomic(path: Path, write) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
-    _atomic(path, lambda p: p.write_text(text))
+    atomic_write(path, lambda p: p.write_text(text))
 
 
 def save_arrays(path: Path, tree: Any) -> None:
@@ -82,7 +94,7 @@ def save_arrays(path: Path, tree: Any) -> None:
         with open(p, "wb") as fh:
             np.savez(fh, **arrays)
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def load_arrays(path: Path, template: Any) -> Any:
@@ -149,28 +161,52 @@ def create_metrics(
 
 def write_metrics(
     path: Path,
-    grid: Grid,
-    part_index: int | None,
+    dims: tuple[str, ...],
+    slices: tuple[slice, ...],
+    rank: int | None,
     start: int,
     metrics: dict[str, np.ndarray],
     status: np.ndarray,
     nan_epoch: np.ndarray,
 ) -> None:
-    """Write epochs ``[start, start + n)`` of one part; ``metrics[k]`` is ``[grid.size, n]``."""
-    lead = () if part_index is None else ("rank",)
-    dims = (*lead, *grid.dims)
-    pre = () if part_index is None else (1,)
+    """Write epochs ``[start, start + n)`` of the region ``slices`` (one per grid dim in
+    ``dims``) of rank index ``rank`` (None: no rank axis): THE writer of ``metrics.zarr``.
+
+    ``metrics[k]`` is ``[networks of the region (C order), n]``.
+    """
+    lead = () if rank is None else ("rank",)
+    full_dims, pre = (*lead, *dims), (1,) * len(lead)
+    shape = tuple(s.stop - s.start for s in slices)
     n = next(iter(metrics.values())).shape[-1]
     data = {
-        k: ((*dims, "epoch"), np.asarray(v, np.float32).reshape(*pre, *grid.shape, n))
+        k: ((*full_dims, "epoch"), np.asarray(v, np.float32).reshape(*pre, *shape, n))
         for k, v in metrics.items()
     }
-    data["status"] = (dims, np.asarray(status, np.int8).reshape(*pre, *grid.shape))
-    data["nan_epoch"] = (dims, np.asarray(nan_epoch, np.int64).reshape(*pre, *grid.shape))
-    region = {d: slice(None) for d in grid.dims} | {"epoch": slice(start, start + n)}
-    if part_index is not None:
-        region["rank"] = slice(part_index, part_index + 1)
+    data["status"] = (full_dims, np.asarray(status, np.int8).reshape(*pre, *shape))
+    data["nan_epoch"] = (full_dims, np.asarray(nan_epoch, np.int64).reshape(*pre, *shape))
+    region = dict(zip(dims, slices, strict=True)) | {"epoch": slice(start, start + n)}
+    if rank is not None:
+        region["rank"] = slice(rank, rank + 1)
     xr.Dataset(data).to_zarr(path, region=region, consolidated=False)
+
+
+def start_run(out: Path, config: ExperimentConfig, grid: Grid, partition: Any = None) -> None:
+    """Claim ``out`` for a new run: config.toml first, progress.json last (the store is ready).
+
+    With a `ghostmech.runs.partition.Partition`, the store is chunked by its blocks
+    and the plan is saved as ``partition.json`` (a resumed run keeps it).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "config.toml", config.to_toml())
+    attrs = {"ghostmech_version": ghostmech.__version__, "jax_version": jax.__version__}
+    attrs |= {"name": config.name, "description": config.description}
+    ds = empty_metrics(config, grid, attrs)
+    block = None if partition is None else partition.block
+    create_metrics(out / "metrics.zarr", ds, config.training.chunk, block)
+    if partition is not None:
+        write_text(out / "partition.json", partition.to_json())
+    write_progress(out, {"parts": {}, "finished": False})
+    log(out, f"started {config.name}: grid {dict(zip(grid.dims, grid.shape, strict=True))}")
 
 
 _TEMPLATES: dict[tuple[str, Any], Any] = {}  # (config, part) -> network structure
@@ -214,8 +250,6 @@ class Run:
         With a grid point (``lr=..., seed=...``): that one `RateRNN`. Without: the
         whole grid stacked, each array with leading dims ``grid.shape``.
         """
-        from ghostmech.runs.run import template_network
-
         part = self._part(rank)
         file = part_dir(self.path / "checkpoints", part) / f"epoch_{epoch:09d}.npz"
         if not file.is_file():

@@ -16,17 +16,161 @@ each network of a sweep. With ``w`` the window and ``s`` the loss scale
   which that holds to the end (SPEC §2: gradient ≈ 0 at a high loss).
 
 NaN epochs (after divergence) never belong to any of them.
+
+Outcomes (defined here once; the figures pass their paper's thresholds by name):
+
+* `Outcome` / `classify`: a network's final loss (and gradient norm) as
+  LEARNED (L ≤ ``learned_below``·L₀), TRAPPED (L ≥ ``trapped_above``·L₀ and,
+  if given, ‖∇L‖ < ``grad_below``: the no-learning zone), DIVERGED
+  (non-finite) or PLATEAU (none of these yet). L₀ is the loss of the silent
+  output z ≡ 0 (1 on DA with the Eq. 36 readout, where L = R/T when z ≡ 0);
+* `escaped`: a curve that sat on the plateau (L ≥ ``trapped_above``·L₀ at some
+  epoch) and ends learned;
+* `critical_lr`: the critical learning rate from a fraction-vs-lr curve, by one
+  of three named rules (`CRITICAL_RULES`), bracketed by two grid lrs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import math
+from typing import NamedTuple
 
 import numpy as np
 
 from ghostmech._checks import check_positive, check_positive_int
 
-__all__ = ["Detection", "detect", "plateaus", "jumps", "no_learning", "true_runs"]
+__all__ = [
+    "Detection",
+    "detect",
+    "plateaus",
+    "jumps",
+    "no_learning",
+    "true_runs",
+    "Outcome",
+    "OUTCOMES",
+    "LEARNED_BELOW",
+    "TRAPPED_ABOVE",
+    "classify",
+    "escaped",
+    "Critical",
+    "CRITICAL_RULES",
+    "critical_lr",
+]
+
+
+class Outcome(enum.IntEnum):
+    """How one network's training ended (the training layer's one enumeration of outcomes)."""
+
+    LEARNED = 0
+    PLATEAU = 1
+    TRAPPED = 2
+    DIVERGED = 3
+
+
+#: the names, indexed by code (``OUTCOMES[Outcome.TRAPPED] == "trapped"``)
+OUTCOMES = tuple(o.name.lower() for o in Outcome)
+#: learned: final L ≤ 0.1·L₀ (Fig. 6: trained networks end near L = 0.02 on DA, silent ones at 1)
+LEARNED_BELOW = 0.1
+#: trapped: final L ≥ 0.9·L₀ (no better than the silent output; Fig. 3B, 6B)
+TRAPPED_ABOVE = 0.9
+
+
+def classify(
+    final_loss,
+    final_grad=None,
+    *,
+    l_zero: float = 1.0,
+    learned_below: float = LEARNED_BELOW,
+    trapped_above: float = TRAPPED_ABOVE,
+    grad_below: float | None = None,
+) -> np.ndarray:
+    """`Outcome` codes (int8, the shape of ``final_loss``) of final losses (and gradient norms).
+
+    LEARNED: L ≤ ``learned_below``·L₀; TRAPPED: L ≥ ``trapped_above``·L₀ and, with
+    ``grad_below``, ‖∇L‖ < ``grad_below`` (``final_grad`` then required); DIVERGED:
+    L non-finite; PLATEAU otherwise.
+    """
+    loss = np.asarray(final_loss, dtype=float)
+    check_positive("l_zero", l_zero)
+    if not 0 < learned_below < trapped_above:
+        raise ValueError(
+            f"`learned_below` (={learned_below}) and `trapped_above` (={trapped_above}) "
+            "must satisfy 0 < learned_below < trapped_above"
+        )
+    high = loss >= trapped_above * l_zero
+    if grad_below is not None:
+        if final_grad is None:
+            raise ValueError("`final_grad` is required with `grad_below`")
+        high &= np.asarray(final_grad, dtype=float) < check_positive("grad_below", grad_below)
+    out = np.full(loss.shape, Outcome.PLATEAU, np.int8)
+    out[loss <= learned_below * l_zero] = Outcome.LEARNED
+    out[high] = Outcome.TRAPPED
+    out[~np.isfinite(loss)] = Outcome.DIVERGED
+    return out
+
+
+def escaped(
+    loss,
+    *,
+    l_zero: float = 1.0,
+    learned_below: float = LEARNED_BELOW,
+    trapped_above: float = TRAPPED_ABOVE,
+) -> np.ndarray:
+    """Per curve (last axis = epochs): on the plateau (L ≥ ``trapped_above``·L₀) at some
+    epoch and LEARNED at the end (L ≤ ``learned_below``·L₀)."""
+    loss = np.asarray(loss, dtype=float)
+    was_high = np.nanmax(np.where(np.isfinite(loss), loss, -np.inf), axis=-1)
+    return (was_high >= trapped_above * l_zero) & (loss[..., -1] <= learned_below * l_zero)
+
+
+class Critical(NamedTuple):
+    """A critical lr bracketed by two grid lrs: ``lo < η_c ≤ hi``, ``value = √(lo·hi)``
+    (NaN when not found, or ``lo`` NaN when it is the first lr of the grid)."""
+
+    lo: float
+    hi: float
+    value: float
+
+    @property
+    def found(self) -> bool:
+        return math.isfinite(self.hi)
+
+
+#: ``"onset"``: the first lr at which ``fraction ≥ level`` (e.g. any network trapped:
+#: Eq. 23's η_c is a sufficient bound, so the onset of trapping marks it);
+#: ``"sustained"``: the first lr from which ``fraction ≥ level`` at every larger lr;
+#: ``"falls_after_peak"``: the first lr above the peak of ``fraction`` (e.g. learned)
+#: where it is below ``level`` (NaN if the peak is below ``level``).
+CRITICAL_RULES = ("onset", "sustained", "falls_after_peak")
+
+
+def critical_lr(lrs, fraction, *, level: float, rule: str) -> Critical:
+    """The critical lr of a fraction-vs-lr curve (``lrs`` ascending) by ``rule`` (`CRITICAL_RULES`)."""
+    lrs, frac = np.asarray(lrs, dtype=float), np.asarray(fraction, dtype=float)
+    if lrs.shape != frac.shape or lrs.ndim != 1:
+        raise ValueError(f"`fraction` (shape {frac.shape}) must match `lrs` (shape {lrs.shape})")
+    if rule not in CRITICAL_RULES:
+        raise ValueError(f"`rule` (={rule!r}) must be one of: {', '.join(CRITICAL_RULES)}")
+    nan = Critical(math.nan, math.nan, math.nan)
+    if rule == "onset":
+        hits = np.flatnonzero(frac >= level)
+        i = int(hits[0]) if hits.size else -1
+    elif rule == "sustained":
+        ok = frac >= level
+        i = next((j for j in range(ok.size) if ok[j:].all()), -1)
+    else:
+        p = int(np.argmax(frac))
+        after = np.flatnonzero(frac[p:] < level)
+        i = p + int(after[0]) if frac[p] >= level and after.size else -1
+    if i < 0:
+        return nan
+    hi = float(lrs[i])
+    if i == 0:
+        return Critical(math.nan, hi, math.nan)
+    lo = float(lrs[i - 1])
+    return Critical(lo, hi, math.sqrt(lo * hi))
 
 
 def true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -90,9 +234,9 @@ def no_learning(
 
 @dataclasses.dataclass(frozen=True)
 class Detection:
-    """Events in one learning curve. ``status``: "diverged" (ends in NaN), "trapped"
-    (ends in the no-learning zone), "learned" (final loss below ``high·loss[0]``)
-    or "plateau" (none of these)."""
+    """Events in one learning curve. ``status``: an `OUTCOMES` name: "diverged" (ends in
+    NaN), "trapped" (ends in the no-learning zone), "learned" (final loss below
+    ``high·loss[0]``) or "plateau" (none of these)."""
 
     plateaus: list[tuple[int, int]]
     jumps: np.ndarray
@@ -118,9 +262,9 @@ def detect(
     j = jumps(loss, window=window, drop_tol=drop_tol)
     flags, trapped = no_learning(loss, grad_norm, grad_tol=grad_tol, high=high)
     if np.isnan(loss[-1]):
-        status = "diverged"
+        status = Outcome.DIVERGED
     elif trapped >= 0:
-        status = "trapped"
+        status = Outcome.TRAPPED
     else:
-        status = "learned" if loss[-1] < high * loss[0] else "plateau"
-    return Detection(p, j, flags, trapped, status)
+        status = Outcome.LEARNED if loss[-1] < high * loss[0] else Outcome.PLATEAU
+    return Detection(p, j, flags, trapped, OUTCOMES[status])

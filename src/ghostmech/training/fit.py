@@ -1,27 +1,27 @@
 """`fit`: train one network on a task, in jitted chunks, with checkpoints and interventions.
 
-Training is split at every checkpoint and intervention epoch and otherwise
-runs in chunks of ``chunk`` epochs (one `train_chunk` call = one host round
-trip). The chunking never changes the result (see `ghostmech.training.step`).
+Training goes through the engine (`ghostmech.training.engine.drive`, the one
+loop): split at every checkpoint and intervention epoch and otherwise run in
+chunks of ``chunk`` epochs (one `train_chunk` call = one host round trip). The
+chunking never changes the result (see `ghostmech.training.step`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
-from ghostmech._checks import check_int_in_range, check_one_of, check_positive_int
+from ghostmech._checks import check_one_of, check_positive_int
 from ghostmech.training import distinct_trials
-from ghostmech.training.checkpoints import checkpoint_epochs
+from ghostmech.training.engine import MemorySink, OneNetwork, drive, make_schedule
 from ghostmech.training.interventions import Intervention
 from ghostmech.training.state import OPTIMIZERS, TrainState, init_state
-from ghostmech.training.step import METRICS, recorded_slots, train_chunk
 
-__all__ = ["FitResult", "fit", "resolve_batch", "drive"]
+__all__ = ["FitResult", "fit", "resolve_batch"]
 
 STATUS = {0: "ok", 1: "diverged"}
 
@@ -71,57 +71,6 @@ def _plain_batch(task: Any, batch: Any) -> Any:
     raise ValueError(f"`batch` (={batch!r}) must be 'all', an int or a TaskBatch")
 
 
-def check_schedule(epochs: int, checkpoints: Any, interventions: Sequence[Intervention]):
-    """Validate ``epochs``, the checkpoint spec and intervention epochs; return the epochs."""
-    epochs = check_positive_int("epochs", epochs)
-    ckpts = checkpoint_epochs(checkpoints, epochs)
-    for i, iv in enumerate(interventions):
-        if not isinstance(iv, Intervention):
-            raise ValueError(f"`interventions[{i}]` (={iv!r}) must be an Intervention")
-        check_int_in_range(f"interventions[{i}].epoch", iv.epoch, 0, epochs)
-    return epochs, ckpts
-
-
-def drive(
-    state: Any,
-    *,
-    run: Callable[[Any, int], tuple[Any, dict[str, Any]]],
-    apply: Callable[[Any, Intervention], Any],
-    snapshot: Callable[[Any], Any],
-    epochs: int,
-    chunk: int,
-    checkpoints: tuple[int, ...],
-    interventions: Sequence[Intervention],
-    record_every: int = 1,
-) -> tuple[Any, dict[str, np.ndarray], dict[int, Any]]:
-    """Host loop shared by `fit` and `sweep`: chunks, checkpoints, interventions.
-
-    ``run(state, n)`` trains n ≤ ``chunk`` epochs and returns metrics whose last
-    axis holds the recorded epochs of those n first (every epoch, or with
-    ``record_every = k`` those ≡ 0 mod k: `recorded_slots`); at each epoch e the
-    checkpoint (if any) is taken BEFORE the interventions scheduled at e are applied.
-    """
-    events = sorted({*checkpoints, *(iv.epoch for iv in interventions), epochs})
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in METRICS}
-    saved: dict[int, Any] = {}
-    e = 0
-    while True:
-        if e in checkpoints:
-            saved[e] = snapshot(state)
-        for iv in interventions:
-            if iv.epoch == e:
-                state = apply(state, iv)
-        if e >= epochs:
-            break
-        stop = min(next(x for x in events if x > e), e + chunk)
-        state, m = run(state, stop - e)
-        count = recorded_slots(e, stop - e, record_every)[1]
-        for k in METRICS:
-            parts[k].append(np.asarray(m[k])[..., :count])
-        e = stop
-    return state, {k: np.concatenate(v, axis=-1) for k, v in parts.items()}, saved
-
-
 def fit(
     net: Any,
     task: Any,
@@ -152,28 +101,19 @@ def fit(
     ``hyper``: the optimiser's other hyper-parameters (``momentum``, ``b1``...).
     """
     check_one_of("optimizer", optimizer, OPTIMIZERS)
-    epochs, ckpts = check_schedule(epochs, checkpoints, interventions)
-    chunk = min(check_positive_int("chunk", chunk), epochs)
-    every = check_positive_int("record_every", record_every)
+    schedule = make_schedule(epochs, chunk=chunk, checkpoints=checkpoints,
+                             interventions=interventions, record_every=record_every)  # fmt: skip
     data = resolve_batch(task, batch, dedupe_trials)
     state = init_state(net, optimizer=optimizer, lr=lr, key=key, **hyper)
-    state, metrics, saved = drive(
-        state,
-        run=lambda s, n: train_chunk(s, task, chunk, batch=data, n_active=n, record_every=every),
-        apply=lambda s, iv: iv.apply(s),
-        snapshot=lambda s: s.net,
-        epochs=epochs,
-        chunk=chunk,
-        checkpoints=ckpts,
-        interventions=interventions,
-        record_every=every,
-    )
+    sink = MemorySink()
+    one = OneNetwork(task, data, schedule.chunk, schedule.record_every)
+    state = drive(state, one, schedule, sink)
     return FitResult(
         params=state.net,
-        metrics=metrics,
-        checkpoints=saved,
+        metrics=sink.metrics(),
+        checkpoints=sink.saved,
         status=int(state.status),
         nan_epoch=int(state.nan_epoch),
         state=state,
-        record_every=every,
+        record_every=schedule.record_every,
     )
