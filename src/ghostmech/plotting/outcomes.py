@@ -42,7 +42,7 @@ def plot_outcomes(outcomes, eta_c: float = math.nan) -> Figure:
         lrs = outcomes.lrs
         for name, shift in (("learned", 0.985), ("trapped", 1.015)):
             frac, lo, hi = outcomes.fraction(name)
-            ax.errorbar(lrs * shift, frac, yerr=[frac - lo, hi - frac], fmt="o-", ms=4,
+            ax.errorbar(lrs * shift, frac, yerr=np.clip([frac - lo, hi - frac], 0.0, None), fmt="o-", ms=4,
                         capsize=3, color=OUTCOME_COLORS[name], label=f"{name} (95 % Wilson)")  # fmt: skip
         if np.isfinite(eta_c):
             for a in (ax, bx):
