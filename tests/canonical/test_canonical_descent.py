@@ -42,7 +42,7 @@ def test_descent_matches_a_written_out_loop(method, T_loop):
 
 
 def test_plateau_length_matches_continuous_estimate():
-    """SPEC §2: k ≈ 8(ε_init^{5/2} − ε*^{5/2})/(5πη) epochs to first reach ε ≤ ε*."""
+    """docs/theory.md: k ≈ 8(ε_init^{5/2} − ε*^{5/2})/(5πη) epochs to first reach ε ≤ ε*."""
     eta, start = 1e-10, 10 * EPS_STAR
     run = descend(start, eta, 3000, T=T)
     estimate = 8 * (start**2.5 - EPS_STAR**2.5) / (5 * np.pi * eta)
@@ -87,7 +87,7 @@ def test_just_above_critical_lr_one_step_traps():
     "epochs", [pytest.param(20_000), pytest.param(200_000, marks=pytest.mark.slow)]
 )
 def test_at_105_percent_of_critical_lr_random_far_starts_get_trapped(epochs):
-    """SPEC: at 1.05 η_c all 8 starts 10ε* + N(0,(ε*/10)²) trapped within 200,000 epochs.
+    """docs/theory.md §3: at 1.05 η_c all 8 starts 10ε* + N(0,(ε*/10)²) trapped within 200,000 epochs.
 
     With this key all 8 are already trapped by 20,000 epochs (the quick variant).
     """

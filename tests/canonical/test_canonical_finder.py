@@ -10,7 +10,7 @@ from ghostmech.canonical import critical_lr, find_critical_lr, scaling_exponent
 
 
 def test_critical_lr_matches_eq_23():
-    """SPEC §2: η_c = 3π⁴/(32T⁵) (raw) and 3π⁴/(32T⁴) (per_T) when R = T."""
+    """docs/theory.md: η_c = 3π⁴/(32T⁵) (raw) and 3π⁴/(32T⁴) (per_T) when R = T."""
     for T in (20.0, 100.0, 1000.0):
         assert critical_lr(T) == pytest.approx(3 * np.pi**4 / (32 * T**5), rel=1e-14)
         assert critical_lr(T, scale="per_T") == pytest.approx(3 * np.pi**4 / (32 * T**4))

@@ -41,7 +41,7 @@ def test_analytic_special_points_and_kink_convention():
     late = -np.pi / (4 * np.array([EPS_STAR, e0]) ** 1.5)  # late branch at ε* and ε₀
     np.testing.assert_allclose(g[:2], late, rtol=1e-14)
     assert g[2] == 0.0
-    # SPEC: slope just above ε* is 2T³/π²
+    # docs/theory.md §2.1: slope just above ε* is 2T³/π²
     assert float(loss_grad(EPS_STAR * (1 + 1e-12), T)) == pytest.approx(2 * T**3 / np.pi**2)
 
 
@@ -118,19 +118,19 @@ def test_euler_matches_written_out_loop():
     np.testing.assert_allclose(got, ref, rtol=1e-12)
 
 
-SPEC_RATIOS = {0.01: 1.3e-4, 0.1: 8.3e-4, 0.5: 1.1e-4, 1.0: 1.5e-6, 2.0: 1.4e-10}
+PAPER_RATIOS = {0.01: 1.3e-4, 0.1: 8.3e-4, 0.5: 1.1e-4, 1.0: 1.5e-6, 2.0: 1.4e-10}
 
 
-@pytest.mark.parametrize("beta", list(SPEC_RATIOS))
+@pytest.mark.parametrize("beta", list(PAPER_RATIOS))
 def test_no_learning_zone_gradient_small_but_restoring(beta):
-    """SPEC §2 (Fig. 8A): |∂L/∂ε| at 0.1ε* over max |∂L/∂ε| on [0.26, 2]ε*, T=100, x_θ=10."""
+    """docs/theory.md (Fig. 8A): |∂L/∂ε| at 0.1ε* over max |∂L/∂ε| on [0.26, 2]ε*, T=100, x_θ=10."""
     grid = EPS_STAR * np.linspace(0.26, 2.0, 296)
     # chunks of 8 reuse the batch size compiled by the other finite-β tests
     g_max = max(np.abs(loss_grad(c, T, beta=beta, x_theta=10.0)).max() for c in grid.reshape(-1, 8))
     g = loss_grad(EPS_STAR * jnp.array([0.1, 0.2]), T, beta=beta, x_theta=10.0)
     assert np.all(g < 0)  # descent increases ε: back towards ε*
     ratio = float(abs(g[0]) / g_max)
-    assert SPEC_RATIOS[beta] / 2 < ratio < SPEC_RATIOS[beta] * 2
+    assert PAPER_RATIOS[beta] / 2 < ratio < PAPER_RATIOS[beta] * 2
 
 
 def test_loss_under_vmap_and_jit_matches_batched_call():

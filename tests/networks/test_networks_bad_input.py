@@ -88,3 +88,13 @@ def test_from_arrays_bad_input(arrays, field):
 
 def test_from_arrays_good_case_builds():
     assert from_arrays(**_good()).rank == 1
+
+
+def test_rank_k_preset_with_full_rank_names_rank_not_an_init_field():
+    """A rank-one preset's ``m`` init with ``rank="full"`` names `rank` (found by the config fuzz)."""
+    import jax
+
+    from ghostmech.networks import make_preset
+
+    with pytest.raises(ValueError, match=r"`rank` \(='full'\)"):
+        make_preset("fig6a_rank1", rank="full", key=jax.random.key(0))

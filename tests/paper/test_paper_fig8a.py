@@ -1,4 +1,4 @@
-"""Fig. 8A verdict logic: SPEC's ratios pass; wrong size, sign or decay fail.
+"""Fig. 8A verdict logic: the paper's ratios pass; wrong size, sign or decay fail.
 
 The library's own ratios are checked by the quick reproduction (tests/cli).
 """
@@ -14,7 +14,7 @@ def _verdicts(signed):
 
 
 def test_spec_ratios_pass():
-    assert set(_verdicts([-r for r in fig8a.SPEC_RATIOS]).values()) == {"pass"}
+    assert set(_verdicts([-r for r in fig8a.PAPER_RATIOS]).values()) == {"pass"}
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,7 @@ def test_spec_ratios_pass():
     [(3.0, "zone_gradient_ratio"), (-1.0, "zone_gradient_points_to_recovery")],
 )
 def test_wrong_values_fail(factor, failing):
-    assert _verdicts([-factor * r for r in fig8a.SPEC_RATIOS])[failing] == "fail"
+    assert _verdicts([-factor * r for r in fig8a.PAPER_RATIOS])[failing] == "fail"
 
 
 def test_flat_decay_fails():

@@ -1,4 +1,4 @@
-"""Every SPEC §5 RNN experiment ships as a quick and a full config, and they validate."""
+"""Every docs/model.md §4 RNN experiment ships as a quick and a full config, and they validate."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from ghostmech.runs import (
 EXPERIMENTS = ["fig3a", "fig3b", "fig4_dcd", "fig4_dmts", "fig5_dcd", "fig5_dmts", "fig6a_rank1",
                "fig6a_full", "fig6b", "fig7_dmts", "fig7_dcd", "fig8b", "fig8c"]  # fmt: skip
 
-# SPEC §5, written out by hand: (optimizer, epochs, lr or (lo, hi, num), seeds, task timings in ms)
-SPEC = {
+# docs/model.md §4, written out by hand: (optimizer, epochs, lr or (lo, hi, num), seeds, task timings in ms)
+PAPER = {
     "fig3a": ("sgd", 500_000, 0.003, 1, {"delay": 100, "response": 100}),
     "fig3b": ("sgd", 6000, 0.02, 1, {"delay": 100, "response": 100}),
     "fig4_dcd": ("sgd", 100_000, 1e-3, 1, {"input": 10, "delay": 50, "response": 50}),
@@ -54,7 +54,7 @@ def test_shipped_config_validates_and_round_trips(name, variant):
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_full_config_has_the_papers_settings(name):
-    optimizer, epochs, lr, seeds, timings = SPEC[name]
+    optimizer, epochs, lr, seeds, timings = PAPER[name]
     cfg = load_config(resolve_config(name, quick=False))
     grid = resolve_grid(cfg)
     assert cfg.training.optimizer == optimizer

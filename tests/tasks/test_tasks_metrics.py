@@ -1,4 +1,4 @@
-"""Accuracy and loss of each task against hand computations (SPEC §3)."""
+"""Accuracy and loss of each task against hand computations (docs/model.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Task arrays against hand-written timelines (SPEC §4)."""
+"""Task arrays against hand-written timelines (docs/model.md §3)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def test_rule_rescues_a_trapped_network(trapped_params):
 
 
 def test_rule_leaves_a_healthy_network_alone():
-    """lr 0.01 learns (SPEC §5 3A setting): the rule never fires, training is unchanged."""
+    """lr 0.01 learns (docs/model.md §4 3A setting): the rule never fires, training is unchanged."""
     m, n, b = _init([0])
     kw = dict(beta=jnp.full(1, 10.0), epochs=12_000, chunk=12_000)
     plain = train_rank1_da_rescue(m, n, b, 0.01, **kw)

@@ -1,4 +1,4 @@
-"""Rank-one RNN on delayed activation (SPEC §5 Fig. 3): plateau → abrupt drop, and the trap.
+"""Rank-one RNN on delayed activation (docs/model.md §4 Fig. 3): plateau → abrupt drop, and the trap.
 
 Settings of Fig. 3A/B (N = 100, DA 20 + 20 steps, SGD, readout Eq. 36 with β = 10,
 κ_θ = 1, r₀ = −0.3, m, n ~ N(0, 1/N), b = 0) at larger learning rates, so the

@@ -1,4 +1,4 @@
-"""Losses (SPEC §3) against a numpy re-implementation, gradients against finite differences."""
+"""Losses (docs/model.md §2) against a numpy re-implementation, gradients against finite differences."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ghostmech.training import init_state, train_chunk
 
 
 def _numpy_outputs(net, inputs):
-    """Eq. 47 by hand, one trial at a time; readout per `net.read` (SPEC §3, §6)."""
+    """Eq. 47 by hand, one trial at a time; readout per `net.read` (docs/model.md §2, §6)."""
     p = jax.tree.map(np.asarray, eqx.filter(net, eqx.is_array))
     w = p.w if p.w is not None else p.m @ p.nT.T
     zs = []

@@ -1,4 +1,4 @@
-"""The 1-D canonical ghost model dx/dt = ε + x², x(0) = 0 (SPEC §2, paper Eqs. 12–23).
+"""The 1-D canonical ghost model dx/dt = ε + x², x(0) = 0 (docs/theory.md, paper Eqs. 12–23).
 
 Closed forms (:func:`trajectory`, :func:`blowup_time`, :func:`threshold_time`,
 :func:`dx_deps`), the delayed-activation loss landscape in the analytic limit

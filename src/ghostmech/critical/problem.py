@@ -2,7 +2,7 @@
 
 ``make_problem(net, task)`` returns `Problem`: ``loss(θ)`` with θ the trainable leaves of
 ``net`` (`training.state.split_network`) raveled into one vector, in float64, on the
-task's distinct trials without noise (the loss SGD descends, SPEC-free: Eqs. 36/38 and the
+task's distinct trials without noise (the loss SGD descends: Eqs. 36/38 and the
 task's loss). Every predictor of this package works on a `Problem`; build and call it
 inside ``jax.enable_x64(True)``.
 """

@@ -1,7 +1,7 @@
 """ghostmech.dynamics: fixed points, slow points and ghosts of any flow ẋ = f(x).
 
 * :func:`find_points` - speed-minimum finder (q = ½‖f‖²), classification, ghost ε.
-* :func:`ghost_epsilon`, :func:`dwell_time`, :func:`passage_time` - SPEC §1.
+* :func:`ghost_epsilon`, :func:`dwell_time`, :func:`passage_time` - docs/model.md §1.
 * :func:`flow_1d`, :func:`flow_2d` - low-rank latent flows on a grid.
 * :func:`rnn_field`, :func:`latent_field`, :func:`from_network`, :class:`MapField`.
 * :func:`bottleneck` - is a speed minimum a ghost of the task? measured passages (theory §4).

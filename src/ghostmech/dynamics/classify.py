@@ -1,4 +1,4 @@
-"""Classification of speed minima (SPEC §1) from the Jacobian spectrum.
+"""Classification of speed minima (docs/model.md §1) from the Jacobian spectrum.
 
 A point x* with ‖f(x*)‖ ≤ ftol·fscale is a FIXED point; with eigenvalues λᵢ of
 J(x*) and the threshold τ = eig_tol·max|λᵢ| (relative, so it scales with f):

@@ -3,7 +3,7 @@
 Every field here is an ``eqx.Module`` (its arrays are pytree leaves), so a jitted
 finder compiles once per shape and is reused across checkpoints.
 
-* :class:`RNNField` - the rate network of SPEC §3 with the input held constant::
+* :class:`RNNField` - the rate network of docs/model.md §2 with the input held constant::
 
       f(r) = α (−r + tanh(W r + W_in u + b))
 

@@ -1,6 +1,6 @@
 """Every fixed point and ghost of a 1-D flow κ̇ = F(κ)/τ (rank-one latent flows).
 
-For a rank-one network F(κ) = −κ + nᵀ tanh(m κ + b + W_in u) (SPEC §3). On a
+For a rank-one network F(κ) = −κ + nᵀ tanh(m κ + b + W_in u) (docs/model.md §2). On a
 grid of κ the method brackets the sign changes of F (fixed points) and of F′
 (extrema), polishes each with Brent's method, then classifies:
 

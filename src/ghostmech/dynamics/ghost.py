@@ -1,4 +1,4 @@
-"""Ghost scale ε, null vectors, dwell time and a bottleneck-passage check (SPEC §1).
+"""Ghost scale ε, null vectors, dwell time and a bottleneck-passage check (docs/model.md §1).
 
 At a slow point x_g of ẋ = f(x) the Jacobian J is singular: u = f/‖f‖ is a
 left null vector (Jᵀf = 0) and v (Jv = 0, the smallest right singular vector)

@@ -1,6 +1,6 @@
 """Speed (kinetic energy) of a flow and argument checks shared by the finder.
 
-For ẋ = f(x) (SPEC §1, Eq. 39)::
+For ẋ = f(x) (docs/model.md §1, Eq. 39)::
 
     q(x) = ½‖f(x)‖²,   ∇q(x) = J(x)ᵀ f(x),   J = ∂f/∂x.
 

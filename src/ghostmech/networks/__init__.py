@@ -4,7 +4,7 @@
 * Readouts (`READOUTS`): threshold (Eq. 36), linear (Eqs. 38/48), latent (rank-2,
   Fig. 4), fixed_confidence (Eq. 40).
 * `make_network` (named initialisers, `INITIALISERS`), `PRESETS` / `make_preset`
-  (SPEC §5 experiments), `from_arrays`, `to_npz` / `from_npz`.
+  (docs/model.md §4 experiments), `from_arrays`, `to_npz` / `from_npz`.
 * `latent_flow`, `latent_map`, `latent_trajectory`: exact κ = Nᵀ r dynamics.
 * `trainable_filter(net)`: bools for ``eqx.partition`` honouring ``net.frozen``.
 """

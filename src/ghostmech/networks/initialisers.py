@@ -1,4 +1,4 @@
-"""Initialisers selectable by name (SPEC §5), one field at a time.
+"""Initialisers selectable by name (docs/model.md §4), one field at a time.
 
 An initialiser is ``init(u, *, n, fan_in, **params) -> array``: it transforms
 i.i.d. U(−1, 1) samples ``u`` of the field's shape (normals are √2·erfinv(u)),

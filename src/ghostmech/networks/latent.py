@@ -1,4 +1,4 @@
-"""Exact latent dynamics of a rank-K network (SPEC §3, Eqs. 25, 37).
+"""Exact latent dynamics of a rank-K network (docs/model.md §2, Eqs. 25, 37).
 
 With W = M Nᵀ and κ = Nᵀ r ∈ ℝᴷ, projecting the Euler step (Eq. 47) with Nᵀ gives
 

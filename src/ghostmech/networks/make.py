@@ -101,6 +101,12 @@ def make_network(
     shapes = _field_shapes(n, k, n_in, n_out, readout)
     specs = dict(DEFAULT_INIT)
     for field, spec in (init or {}).items():
+        if field not in shapes and field in FIELDS:  # e.g. a rank-K preset's m with rank "full"
+            raise ValueError(
+                f"`init field` (={field!r}) is not a field of a network with `rank` (={rank!r}) "
+                f"and `readout` (={readout!r}); its fields are {sorted(shapes)}: choose a preset "
+                "or init that matches the rank"
+            )
         check_one_of("init field", field, list(shapes))
         specs[field] = spec
     plan = tuple(

@@ -1,4 +1,4 @@
-"""Network settings of each SPEC §5 experiment, by name (``PRESETS["fig3a"]``).
+"""Network settings of each docs/model.md §4 experiment, by name (``PRESETS["fig3a"]``).
 
 A preset fixes the architecture choices (rank, initialisers, readout, α, noise,
 read convention, frozen fields) and suggests task timings (ms, Δt = 5 ms);
@@ -13,13 +13,13 @@ Choices the paper leaves open, made here (override any with ``make_preset(...,
 * full-rank W "Xavier" is Xavier-uniform (as W_in, w_out); full-rank b_out is the
   PyTorch ``nn.Linear`` default U(±1/√N); Fig. 6 full-rank / rank sweep readouts
   start from w_out Xavier-uniform, b_out = 0.
-* fig4_dcd_strong_input (NOT SPEC §5, the setting Fig. 4A–D uses): as fig4_dcd but
-  W_in ~ U(−1, 1), PyTorch's ``nn.Linear`` default for one input (SPEC: Xavier-uniform,
-  U(±0.24) at N = 100). With the SPEC W_in the cue's imprint on κ is small, the
+* fig4_dcd_strong_input (NOT docs/model.md §4, the setting Fig. 4A–D uses): as fig4_dcd but
+  W_in ~ U(−1, 1), PyTorch's ``nn.Linear`` default for one input (the paper: Xavier-uniform,
+  U(±0.24) at N = 100). With the paper's W_in the cue's imprint on κ is small, the
   readout settles on z ≡ 0 and the few escapes fall back at a gradient spike: 0 of 16
   seeds end below the plateau in 30,000 epochs of SGD 1e-3, against 6 of 16 with this
   W_in (docs/reproduction.md, "Fig. 4").
-* read: "after" for DA and rank-2 runs, "before" for full-rank DCD/DMTS (SPEC §6).
+* read: "after" for DA and rank-2 runs, "before" for full-rank DCD/DMTS (docs/model.md §5).
 * fig8c uses Eq. 40 from the start with c trainable (the "free" phase); the
   experiment then sets c and adds ``"readout.c"`` to the frozen paths
   (`fix_confidence` converts an Eq. 38 network instead). fig8b lowers β with

@@ -1,4 +1,4 @@
-"""Readouts z = g(r, κ) of the rate RNN (SPEC §3, Eqs. 36, 38, 40, 48).
+"""Readouts z = g(r, κ) of the rate RNN (docs/model.md §2, Eqs. 36, 38, 40, 48).
 
 Every readout is an ``eqx.Module`` called on ONE state:
 ``readout(r: [n], kappa: [k] | None) -> z: [n_out]``. Its ``source`` class

@@ -1,4 +1,4 @@
-"""The rate RNN of the paper (SPEC §3, Eqs. 24, 47, 49), one trial per call.
+"""The rate RNN of the paper (docs/model.md §2, Eqs. 24, 47, 49), one trial per call.
 
 Update (explicit Euler, Eq. 47), α = Δt/τ::
 

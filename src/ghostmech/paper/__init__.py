@@ -2,7 +2,7 @@
 
 Each figure module (``fig1``, ``fig2``, ``fig8a`` ...) exposes
 ``run(quick: bool, out: Path, *, key) -> FigureResult``; it writes its panels
-(PNG + PDF) under ``out`` and returns one :class:`Claim` per claim of SPEC §5
+(PNG + PDF) under ``out`` and returns one :class:`Claim` per claim of docs/model.md §4
 it supports, with the numbers it measured and a verdict computed from them.
 :func:`reproduce` runs several figures and records each one as soon as it
 finishes (``summary.json`` merged, ``REPRODUCTION.md`` appended), so a later

@@ -1,6 +1,6 @@
 """Claims, figure results, verdict helpers and the reproduction record.
 
-A figure module measures numbers and turns each claim of the paper (SPEC §5)
+A figure module measures numbers and turns each claim of the paper (docs/model.md §4)
 into a :class:`Claim` whose verdict is computed from those measurements with
 a tolerance written next to it. :func:`record` then writes what was found:
 

@@ -1,7 +1,7 @@
 """Beyond the paper: the critical learning rate of the rank-one RNN against the delay T.
 
 The canonical model predicts η_c ∝ T⁻⁴ for the loss divided by T (Eq. 23,
-SPEC §2). Does the rank-one RNN of Fig. 3A follow it? For each delay
+docs/theory.md). Does the rank-one RNN of Fig. 3A follow it? For each delay
 T ∈ {10, 20, 40, 80} (response R = T, loss Σ_t (z_t − ŷ_t)²/T) we train
 ``seeds`` networks at each lr of one log grid (the same for every T, so
 the grid cannot bias the exponent), with the exact rank-one kernel, and call a network *learned* when its final loss is

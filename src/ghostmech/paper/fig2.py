@@ -5,7 +5,7 @@
 * 2D: η = logspace(−11, −8, 100), starts 10ε* + N(0, (ε*/10)²); final loss
   mean ± s.e.m. at checkpoints; the measured trapping threshold.
 
-Verdicts compare measurements with SPEC's closed forms, written out here
+Verdicts compare measurements with the closed forms of docs/theory.md, written out here
 (not taken from :mod:`ghostmech.canonical`, so a wrong library fails them):
 ε* = π²/(4T²), ε₀ = ε*/4, η_c = 3π⁴/(32T⁵), plateau ≈ 8(ε₀'^{5/2} − ε*^{5/2})/(5πη).
 """
@@ -28,7 +28,7 @@ from ghostmech.training.detect import critical_lr
 __all__ = ["run", "sweep", "Sizes", "QUICK", "FULL", "threshold"]
 
 T = 100.0
-EPS_STAR = math.pi**2 / (4 * T**2)  # SPEC §2 (R = T)
+EPS_STAR = math.pi**2 / (4 * T**2)  # docs/theory.md (R = T)
 EPS_ZERO = EPS_STAR / 4
 ETA_C = 3 * math.pi**4 / (32 * T**5)  # Eq. 23, raw loss: 9.1321e-10
 LRS_BC = (1e-10, 1e-9)
@@ -38,9 +38,9 @@ ABRUPT_MIN = 50.0  # fastest epoch's loss drop / median drop over the plateau's 
 OSC_BAND = 0.2  # |ε/ε* − 1| after the drop; one step at ε* is η·2T³/π² = 0.08 ε*
 OSC_MEAN_RTOL = 0.05
 OSC_CROSS_MIN = 0.25  # share of late epochs on which ε − ε* changes sign
-TRAPPED_ABOVE = 1.1  # every start trapped for η ≥ 1.1 η_c (SPEC: all 8 at 1.05 η_c)
+TRAPPED_ABOVE = 1.1  # every start trapped for η ≥ 1.1 η_c (docs/theory.md §3: all 8 at 1.05 η_c)
 THRESHOLD_RTOL = 0.05  # geometric midpoint of the bracketing grid points vs η_c
-BISECTION_RTOL = 0.02  # first trapping η from just above ε* (SPEC: 4/8 trapped at 1.005 η_c)
+BISECTION_RTOL = 0.02  # first trapping η from just above ε* (docs/theory.md §3: 4/8 trapped at 1.005 η_c)
 
 
 @dataclass(frozen=True)

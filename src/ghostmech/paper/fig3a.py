@@ -1,6 +1,6 @@
 """Figure 3A: a rank-one RNN learns delayed activation through a ghost, without a bifurcation.
 
-Setting (SPEC §5, 3A): N = 100, W = m nᵀ, m, n ~ N(0, 1/N), b = 0, r₀ = −0.3,
+Setting (docs/model.md §4, 3A): N = 100, W = m nᵀ, m, n ~ N(0, 1/N), b = 0, r₀ = −0.3,
 α = 0.5, readout z = σ(β(κ − κ_θ)) with β = 10, κ_θ = 1 (Eq. 36), DA with
 T = 20 (+20) steps, plain SGD on L = Σ_t (z_t − ŷ_t)²/T. Full: lr 0.003,
 500,000 epochs, latent flow F(κ) = −κ + nᵀ tanh(m κ + b) drawn at epochs 1,

@@ -1,9 +1,9 @@
 """Figure 3B: at a large learning rate the rank-one RNN is trapped by a saddle-node bifurcation.
 
-Setting as Fig. 3A (SPEC §5) with SGD lr 0.02 for 6000 epochs. One step after
+Setting as Fig. 3A (docs/model.md §4) with SGD lr 0.02 for 6000 epochs. One step after
 the loss starts to fall overshoots: two new fixed points appear (1 → 3; a
 stable one below κ_θ catches κ), the output is confidently 0 (z ≪ 1 on every
-step), and the gradient is numerically zero: a no-learning zone (SPEC §2).
+step), and the gradient is numerically zero: a no-learning zone (docs/theory.md).
 
 Not every initialisation is trapped within 6000 epochs (some are still on
 the plateau), so several seeds are trained and the first trapped one is
@@ -68,7 +68,7 @@ from ghostmech.training.kernels import rank1_da_value_and_grad
 
 __all__ = ["run", "Sizes", "QUICK", "FULL", "grad_norm_f64", "trial_output", "is_trapped"]
 
-GRAD_MAX = 1e-12  # SPEC: "gradient norm ~1e-20"; we require < 1e-12 (float64)
+GRAD_MAX = 1e-12  # the paper: "gradient norm ~1e-20"; we require < 1e-12 (float64)
 Z_MAX = 1e-2  # "confidently 0": max_t z_t at the end
 LOSS_TRAPPED = 0.9  # trapped: final L > 0.9 (L = R/T = 1 when z ≡ 0) ...
 GRAD_TRAPPED = 1e-6  # ... and float32 |∇L| < 1e-6 (plateau |∇L| ≈ 1e-3)

@@ -1,17 +1,17 @@
 """Figure 4A–D: a rank-two RNN learning delayed cue discrimination; loss jumps coincide
 with new objects in its 2-D latent flow.
 
-Setting (SPEC §5, 4A–D): N = 100, W = M Nᵀ (K = 2), m_k ~ N(0, 1),
+Setting (docs/model.md §4, 4A–D): N = 100, W = M Nᵀ (K = 2), m_k ~ N(0, 1),
 n_k ~ N(0, 1/N), b ~ N(0, 0.1²), W_in and w_out Xavier-uniform,
 b_out ~ U(±1/√2), r₀ = tanh(N(0, 0.3²)), α = 0.5, no noise, tanh readout on
 κ = Nᵀ r, DCD 10/50/50 ms at Δt = 5 ms, SGD lr 1e-3, 100,000 epochs. Without
 noise and with a fixed r₀ every trial of a type is identical, so the paper's
 500 trials per type give the same loss and gradient as one: one is used.
 
-DEVIATION from SPEC §5: ``FULL`` and ``QUICK`` use the preset
+DEVIATION from docs/model.md §4: ``FULL`` and ``QUICK`` use the preset
 ``fig4_dcd_strong_input``, whose W_in ~ U(−1, 1) (PyTorch's ``nn.Linear``
-default for one input) instead of Xavier-uniform (U(±0.24)). With the SPEC
-W_in (``SPEC`` below) the network settles on z ≡ 0 (loss 10/22) and the few
+default for one input) instead of Xavier-uniform (U(±0.24)). With the paper's
+W_in (``PAPER`` below) the network settles on z ≡ 0 (loss 10/22) and the few
 seeds that escape fall back at a gradient spike: 0 of 16 end below the plateau
 after 30,000 epochs, 6 of 16 with the wider W_in (docs/reproduction.md, "Fig. 4").
 Every mode trains ``seeds`` networks (one vmapped sweep, seeds s₀, s₀ + 1, ...,
@@ -63,7 +63,7 @@ __all__ = [
     "Sizes",
     "QUICK",
     "FULL",
-    "SPEC",
+    "PAPER",
     "train_rank2",
     "network_of",
     "level_jumps",
@@ -97,7 +97,7 @@ class Sizes:
     n_frames: int = 12
     seeds: int = 16
     window: int | None = None  # jump window (epochs); None: max(epochs // 100, 5)
-    clip_norm: float | None = None  # gradient-norm clipping (not in SPEC §5); None: none
+    clip_norm: float | None = None  # gradient-norm clipping (not in docs/model.md §4); None: none
 
     @property
     def jump_window(self) -> int:
@@ -107,7 +107,7 @@ class Sizes:
 _DCD_MS = {"input": 10, "delay": 50, "response": 50}
 QUICK = Sizes("fig4_dcd_strong_input", "sgd", 1e-2, 3000, 20, _DCD_MS, n_frames=6, clip_norm=1.0)
 FULL = Sizes("fig4_dcd_strong_input", "sgd", 1e-3, 100_000, 200, _DCD_MS, n_frames=40)
-SPEC = Sizes("fig4_dcd", "sgd", 1e-3, 100_000, 200, _DCD_MS, n_frames=40)
+PAPER = Sizes("fig4_dcd", "sgd", 1e-3, 100_000, 200, _DCD_MS, n_frames=40)
 
 
 def train_rank2(size: Sizes, *, key: jax.Array):

@@ -1,7 +1,7 @@
 """Figure 4E–H: a rank-two RNN learning delayed match-to-sample; loss jumps coincide with new
 objects in its latent flow, which ends with a cycle carrying ghosts.
 
-Setting (SPEC §5, 4E–H): as Fig. 4A–D (N = 100, K = 2, same initialisers) with
+Setting (docs/model.md §4, 4E–H): as Fig. 4A–D (N = 100, K = 2, same initialisers) with
 DMTS 30/80/50 ms (both cue windows 30 ms), noise s.d. 1e-2, a sigmoid readout
 on κ, Adam lr 1e-4, 20,000 epochs: used as stated (preset ``fig4_dmts``; with it
 every seed tried leaves its plateaus). ``FULL`` trains 8 seeds, ``QUICK`` 4 seeds
@@ -29,12 +29,12 @@ from ghostmech.dynamics import from_network, sample_starts
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig4a import Sizes, analyse_rank2, draw_rank2
 
-__all__ = ["run", "QUICK", "FULL", "SPEC", "limit_cycle"]
+__all__ = ["run", "QUICK", "FULL", "PAPER", "limit_cycle"]
 
 _DMTS_MS = {"input": 30, "delay": 80, "response": 50}
 QUICK = Sizes("fig4_dmts", "adam", 1e-4, 3000, 20, _DMTS_MS, n_frames=6, seeds=4)
 FULL = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40, seeds=8, window=30)
-SPEC = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40)
+PAPER = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40)
 CYCLE_TOL = 1e-2  # return distance / orbit diameter
 STOP_TOL = 1e-6  # a run whose final speed is below this (× its initial speed) has stopped
 

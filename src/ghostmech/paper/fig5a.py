@@ -1,6 +1,6 @@
 """Figure 5A–B: a full-rank RNN learning delayed cue discrimination has ghosts, fixed and slow points.
 
-Setting (SPEC §5, 5A–B): N = 100, full-rank W Xavier-uniform, b ~ U(−1, 1),
+Setting (docs/model.md §4, 5A–B): N = 100, full-rank W Xavier-uniform, b ~ U(−1, 1),
 r₀ = tanh(N(0, 0.1²)), α = 0.5, noise s.d. 1e-2 inside the tanh, tanh readout
 (Eq. 38), DCD 10/50/50 ms at Δt = 5 ms, one trial per type, SGD lr 1e-2,
 3001 epochs, snapshots 10, 200, 1000, 3000. Quick: N = 32, 300 epochs,

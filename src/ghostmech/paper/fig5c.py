@@ -1,6 +1,6 @@
 """Figure 5C–D: a full-rank RNN learning delayed match-to-sample has ghosts, fixed and slow points.
 
-Setting (SPEC §5, 5C–D): as Fig. 5A–B (N = 100, W Xavier-uniform, b ~ U(−1, 1),
+Setting (docs/model.md §4, 5C–D): as Fig. 5A–B (N = 100, W Xavier-uniform, b ~ U(−1, 1),
 r₀ = tanh(N(0, 0.1²)), noise s.d. 1e-2, one trial per type, SGD lr 1e-2) with
 DMTS 10/150/50 ms, a sigmoid readout, 100,001 epochs and snapshots 100, 1000,
 50,000, 100,000. Quick: N = 32, lr 0.3 (30x larger), 600 epochs, snapshots

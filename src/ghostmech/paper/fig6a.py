@@ -1,6 +1,6 @@
 """Figure 6A: a critical learning rate for rank-one and full-rank RNNs on DA.
 
-Paper (SPEC §5, 6A): DA with T = 20, 10 seeds, 200,001 epochs; rank one
+Paper (docs/model.md §4, 6A): DA with T = 20, 10 seeds, 200,001 epochs; rank one
 (Fig. 3A network, Eq. 36 readout) at lr = logspace(−4, −1, 30); full rank
 (W ~ N(0, 1/N), trainable sigmoid readout Eq. 48) at lr = logspace(−4, 1, 30).
 A network has *learned* when its final loss is below 0.1 (trapped ones sit

@@ -1,6 +1,6 @@
 """Figure 6B: networks with more trainable ranks learn in fewer epochs and are trapped less.
 
-Paper (SPEC §5, 6B): DA T = 20, rank K ∈ {1, 2, 3, 4, 5, 10, 30, 50, 100}
+Paper (docs/model.md §4, 6B): DA T = 20, rank K ∈ {1, 2, 3, 4, 5, 10, 30, 50, 100}
 (W = M Nᵀ, M, N ~ N(0, 1/N), b = 0, r₀ = −0.3, trainable sigmoid readout
 Eq. 48: preset ``fig6b``), lr = logspace(−3, 0, 10), 10 seeds, 500,000 epochs.
 One vmapped `ghostmech.training.sweep` per rank (shapes differ between ranks).

@@ -1,7 +1,7 @@
 """Figure 7A–B: full-rank DMTS learning-rate sweep: a critical lr, and a no-learning zone
 whose networks are trapped although their firing rates are NOT saturated.
 
-Setting (SPEC §5, 7A–B): N = 100, full-rank W Xavier-uniform, b ~ U(−1, 1),
+Setting (docs/model.md §4, 7A–B): N = 100, full-rank W Xavier-uniform, b ~ U(−1, 1),
 r₀ = 0, no noise, one trial per type, sigmoid readout (Eq. 38), DMTS
 30/80/50 ms at Δt = 5 ms, SGD, lr = logspace(−3, 1, 20), 20 seeds, 20,000
 epochs. Quick: N = 100, lr = logspace(−2, 1, 7), 3 seeds, 1000 epochs.
@@ -25,7 +25,7 @@ Claims, with 95 % Clopper–Pearson intervals on every fraction of networks:
   networks at lrs ≥ η_c are trapped more often than not (exact binomial,
   H₀: p ≤ ½), and at the lr below η_c where most learn, more learn than at
   lrs ≥ η_c (Fisher exact test).
-* ``trapped_not_saturated`` (paper, Fig. 7B; SPEC claim 7): the DMTS network of
+* ``trapped_not_saturated`` (paper, Fig. 7B and Discussion): the DMTS network of
   the authors' saturation analysis (N = 100, α = 0.5, 30/80/50 ms at
   Δt = 5 ms, one trial per type, plain SGD at lr ``LR_7B`` ≈ 1.438 for
   ``EPOCHS_7B`` = 6,000 epochs, MSE, no noise, r₀ = 0, sigmoid readout:

@@ -1,6 +1,6 @@
 """Figure 7C–D: full-rank DCD learning-rate sweep (claim 7), as Fig. 7A–B with a tanh readout.
 
-Setting (SPEC §5, 7C–D): N = 100, W Xavier-uniform, b ~ U(−1, 1), r₀ = 0,
+Setting (docs/model.md §4, 7C–D): N = 100, W Xavier-uniform, b ~ U(−1, 1), r₀ = 0,
 no noise, one trial per type, DCD 30/80/50 ms, SGD, lr = logspace(−3, 1, 20),
 20 seeds, 20,000 epochs. Quick: N = 100, lr = logspace(−2, 1, 7), 4 seeds, 500
 epochs. Definitions, tests and quick-size power (learned, trapped, saturation)

@@ -1,6 +1,6 @@
 """Figure 8B: lowering the output confidence β rescues trapped rank-one networks (and beyond).
 
-Paper's protocol (SPEC §5, 8B): rank-one DA networks (Fig. 3A setting), SGD
+Paper's protocol (docs/model.md §4, 8B): rank-one DA networks (Fig. 3A setting), SGD
 lr 0.02: 6000 epochs at β = 10, then 100 epochs at β ∈ logspace(−3, 1, 30);
 100 seeds. The second phase is one program over (trapped seed × β): β is
 per-network data (:func:`ghostmech.training.rescue.train_rank1_da_rescue`).

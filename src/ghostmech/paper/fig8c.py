@@ -1,6 +1,6 @@
 """Figure 8C: fixing a lower output confidence rescues trapped full-rank DCD networks.
 
-Setting (SPEC §5, 8C): full-rank DCD (10/50/50 ms, W Xavier-uniform,
+Setting (docs/model.md §4, 8C): full-rank DCD (10/50/50 ms, W Xavier-uniform,
 b ~ U(−1, 1), r₀ = tanh(N(0, 0.1²))), noise s.d. 1e-3, 10 trials per type,
 Adam lr 0.1: 10,000 epochs with a FREE confidence, then the confidence fixed at
 c ∈ {0.1, 0.5, 1, 3} (or left free) for 10,000 more; 100 seeds. Quick: N = 32,

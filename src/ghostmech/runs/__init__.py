@@ -4,7 +4,7 @@
 >>> run = run_experiment(load_config(resolve_config("fig6a_rank1", quick=True)), "out")  # doctest: +SKIP
 >>> run.metrics.loss.sel(seed=0).isel(epoch=-1)  # doctest: +SKIP
 
-Shipped configs (every RNN experiment of SPEC §5, quick and full) are listed by
+Shipped configs (every RNN experiment of docs/model.md §4, quick and full) are listed by
 `shipped_configs` and found by name with `resolve_config`.
 """
 

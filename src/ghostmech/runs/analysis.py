@@ -2,7 +2,7 @@
 between checkpoints, and how they line up with the learning curve.
 
 For the grid point chosen, each checkpoint's network is turned into a vector field
-with the inputs held at zero (SPEC §3, Eq. 39), in units of one Euler step
+with the inputs held at zero (docs/model.md §2, Eq. 39), in units of one Euler step
 (``f = α(−x + tanh(...))``, so dwell times π/√ε are in steps, like the task delay):
 
 * rank one  (``mode="rank1"``): the exact latent flow F(κ) is searched exhaustively

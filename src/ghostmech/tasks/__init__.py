@@ -1,4 +1,4 @@
-"""ghostmech.tasks: the paper's three tasks as arrays (SPEC §4).
+"""ghostmech.tasks: the paper's three tasks as arrays (docs/model.md §3).
 
 Each task is a frozen ``eqx.Module`` with static timings in steps (or built from
 ms with ``Task.from_ms(dt_ms=5.0, ...)``) and returns `TaskBatch` arrays shaped

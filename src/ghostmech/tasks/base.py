@@ -7,8 +7,8 @@ trial from one row of cue values (`_trial`); this base class turns that into
 * `all_trials()`        every trial type once, in the fixed order;
 * `repeat_trials(n)`    every trial type ``n`` times (type-major: t0 x n, t1 x n, ...);
 * `sample(key=, batch=)` trial types drawn uniformly at random (`sample_types`);
-* `accuracy(z, batch)`  per-step agreement, mask-weighted (SPEC §3);
-* `loss(z, batch)`      the task's loss (``loss_kind``, SPEC §3).
+* `accuracy(z, batch)`  per-step agreement, mask-weighted (docs/model.md §2);
+* `loss(z, batch)`      the task's loss (``loss_kind``, docs/model.md §2).
 
 Every array is shaped ``[time, batch, channels]``. All methods are pure and can
 be jitted/vmapped (``batch`` and ``n`` are static Python ints). Trial tables are

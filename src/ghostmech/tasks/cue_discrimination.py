@@ -1,4 +1,4 @@
-"""Delayed cue discrimination (DCD), SPEC §4 (Eq. 43 of the paper).
+"""Delayed cue discrimination (DCD), docs/model.md §3 (Eq. 43 of the paper).
 
 Timeline (steps), cue s ∈ {−1, +1}::
 
@@ -7,7 +7,7 @@ Timeline (steps), cue s ∈ {−1, +1}::
 
 Trial types, in order: s = −1, s = +1. Loss: mean squared error over batch and
 time (``loss_kind = "mse"``). Accuracy: z is binned at ±0.33 into {−1, 0, 1} and
-compared with the target per step (SPEC §3).
+compared with the target per step (docs/model.md §2).
 Paper settings (Δt = 5 ms): 10/50/50 ms (Figs. 4, 5); 30/80/50 ms (Fig. 7).
 """
 

@@ -1,4 +1,4 @@
-"""Delayed activation (DA), SPEC §2 and §4 (Eqs. 41-42 of the paper).
+"""Delayed activation (DA), docs/theory.md and §4 (Eqs. 41-42 of the paper).
 
 Timeline (steps)::
 
@@ -59,6 +59,6 @@ class DelayedActivation(Task):
         return np.zeros((self.n_steps, 1)), targets
 
     def loss(self, z: Float[Array, "time batch 1"], batch: TaskBatch) -> Float[Array, ""]:
-        """Σ_t mask·(z − ŷ)² / T (T = ``delay``), averaged over trials (SPEC §3)."""
+        """Σ_t mask·(z − ŷ)² / T (T = ``delay``), averaged over trials (docs/model.md §2)."""
         sq = batch.mask * (z - batch.targets) ** 2
         return jnp.sum(sq) / (self.delay * z.shape[1])

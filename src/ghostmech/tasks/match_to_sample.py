@@ -1,4 +1,4 @@
-"""Delayed match-to-sample (DMTS), SPEC §4 (Eqs. 44-45 of the paper).
+"""Delayed match-to-sample (DMTS), docs/model.md §3 (Eqs. 44-45 of the paper).
 
 Timeline (steps), cues s₁, s₂ ∈ {−1, +1}; the match window is as long as the
 input window::
@@ -8,7 +8,7 @@ input window::
 
 Trial types, in order: (s₁, s₂) = (−1, −1), (−1, +1), (+1, −1), (+1, +1).
 Loss: mean squared error over batch and time (``loss_kind = "mse"``).
-Accuracy: 1[z > 0.5] against the target per step (SPEC §3).
+Accuracy: 1[z > 0.5] against the target per step (docs/model.md §2).
 Paper settings (Δt = 5 ms): 30/80/50 ms (Figs. 4, 7); 10/150/50 ms (Fig. 5).
 """
 

@@ -1,6 +1,6 @@
 """ghostmech.training: losses, jitted training chunks, fit, grid sweeps, interventions.
 
-* `loss_and_metrics` (SPEC §3 losses and accuracies, vmapped over trials);
+* `loss_and_metrics` (docs/model.md §2 losses and accuracies, vmapped over trials);
 * `TrainState` / `init_state` (optax optimisers by name, hyper-parameters as data);
 * `train_chunk` (jitted ``lax.scan`` over epochs), `fit` (one network), `sweep`
   (a grid lrs × seeds × axes, one vmapped program or a loop);

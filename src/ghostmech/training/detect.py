@@ -13,7 +13,7 @@ each network of a sweep. With ``w`` the window and ``s`` the loss scale
   (the drop is then abrupt: most of it happens within ``w`` epochs);
 * no-learning: epochs where the gradient norm is below ``grad_tol`` while the
   loss stays above ``high·loss[0]``; ``trapped_from`` is the first epoch from
-  which that holds to the end (SPEC §2: gradient ≈ 0 at a high loss).
+  which that holds to the end (docs/theory.md: gradient ≈ 0 at a high loss).
 
 NaN epochs (after divergence) never belong to any of them.
 

@@ -11,7 +11,7 @@ many updates) and apply it between chunks, so shapes never change:
 * `FixConfidence`        set the readout's confidence (β or c) and freeze it.
 
 A value may be a number or the NAME of a sweep axis (``value="beta_after"``):
-each network of the grid then gets its own value (SPEC §5, Fig. 8B).
+each network of the grid then gets its own value (docs/model.md §4, Fig. 8B).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The Fig. 6A sweep trains hundreds of rank-one networks (``W = m nᵀ``) on the DA
 task for 2·10⁵ epochs. For that regime the forward pass is exactly a scalar
-recursion in the latent variable κ = nᵀ r (SPEC §3):
+recursion in the latent variable κ = nᵀ r (docs/model.md §2):
 
     κ₀ = nᵀ r₀,    h_t = tanh(m κ_t + b),    κ_{t+1} = (1−α) κ_t + α nᵀ h_t,
     z_t = σ(β(κ_{t+1} − θ))          (Eq. 36, read after the t-th update)

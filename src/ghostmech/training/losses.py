@@ -1,4 +1,4 @@
-"""Losses and accuracies of SPEC §3, for one network over a batch of trials.
+"""Losses and accuracies of docs/model.md §2, for one network over a batch of trials.
 
 The network runs ONE trial (``net(inputs[time, n_in], key=) -> (rates, z)``);
 `forward` vmaps it over the batch axis of a `TaskBatch` (``[time, batch, ·]``).
@@ -113,7 +113,7 @@ def loss_and_metrics(
 ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
     """Loss of ``net`` on ``batch`` and its metrics ``{"accuracy": ...}``.
 
-    ``task`` supplies the loss (``task.loss``, SPEC §3) and the accuracy rule.
+    ``task`` supplies the loss (``task.loss``, docs/model.md §2) and the accuracy rule.
     ``key`` drives the recurrent noise; ``None`` skips drawing it (σ = 0).
     """
     _, z = forward(net, batch.inputs, key=key)

@@ -1,9 +1,9 @@
 """Automatic rescue from the no-learning zone by lowering the output confidence.
 
-In the no-learning zone (SPEC §2, Fig. 3B) the loss is high and the gradient
+In the no-learning zone (docs/theory.md, Fig. 3B) the loss is high and the gradient
 is (numerically) zero, because a confident readout saturates. A finite, lower
-confidence gives back a small gradient that points towards recovery (SPEC
-§2, Fig. 8A). The rescue rule, checked once per epoch::
+confidence gives back a small gradient that points towards recovery (docs/theory.md
+§2.2, Fig. 8A). The rescue rule, checked once per epoch::
 
     trapped_e  =  ‖∇L_e‖ < grad_ratio · max_{e' < e} ‖∇L_{e'}‖   and   L_e > loss_min
     if trapped_e and not rescuing:  confidence ← low for `epochs` epochs, then restore
