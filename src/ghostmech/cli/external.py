@@ -76,6 +76,23 @@ def import_network(
     _analyse(got, file, out=out, n_starts=n_starts, seed=seed, save=save)
 
 
+TRANSIENT_E_FOLDS = 5.0  # the fast transverse part has decayed to e⁻⁵ ≈ 0.7 % of its start
+
+
+def _transient(eigvals, n_steps: int = 200) -> int:
+    """Steps a free run from a random start needs before it lies on the slow manifold.
+
+    Without a task there is no input-free stretch to judge, and the first steps of a run
+    from a random start are the fast transverse relaxation, whose speed would inflate the
+    contrast C (docs/theory.md §4). The transverse part decays as e^{λ₂ t}, λ₂ the
+    slowest of the other Jacobian eigenvalues at the minimum (real part < 0), so the first
+    ``TRANSIENT_E_FOLDS / |Re λ₂|`` steps are left out (at most half the run).
+    """
+    re = np.sort(np.abs(np.real(np.asarray(eigvals))))  # the near-zero one is first
+    lam2 = re[1] if re.size > 1 else 1.0
+    return int(min(np.ceil(TRANSIENT_E_FOLDS / max(lam2, 1e-12)), n_steps // 2))
+
+
 def _analyse(got, file: Path, *, out: Path | None, n_starts: int, seed: int,
              save: Path | None) -> None:  # fmt: skip
     import jax
@@ -104,7 +121,8 @@ def _analyse(got, file: Path, *, out: Path | None, n_starts: int, seed: int,
         pts = as_map(pts)
     with jax.enable_x64(True):
         trajs = step_trajectories(f, x0, 200)
-    passages = {int(i): bottleneck(f, trajs, pts.xstar[i], dt=float(net.alpha))
+    passages = {int(i): bottleneck(f, trajs, pts.xstar[i], dt=float(net.alpha),
+                                   starts=np.full(len(trajs), _transient(pts.eigval_J_xstar[i])))
                 for i in pts.where("ghost")}  # fmt: skip
     spec = "max |μ|" if system == "map" else "max Re λ"
     t = Table("kind", "|x|", "q", spec, "ghost ε", "π/√ε", "passage", "steps in B / run")
