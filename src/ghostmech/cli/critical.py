@@ -39,7 +39,7 @@ LRS_OPT = typer.Option(9, "--lrs", help="Learning rates with --measure (1 decade
 def _setup(config: str, overrides: list[str], quick: bool, seed: int | None):
     from ghostmech._checks import check_nonnegative_int
     from ghostmech.runs import load_config, resolve_config, resolve_grid
-    from ghostmech.runs.run import build_network, make_task
+    from ghostmech.runs.factory import build_network, make_task
 
     cfg = load_config(resolve_config(config, quick=quick), overrides)
     grid = resolve_grid(cfg)

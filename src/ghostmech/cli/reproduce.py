@@ -98,6 +98,12 @@ def reproduce(
 
     names = resolve(figures)  # fail on an unknown name before any work
     seed = _checks.check_nonnegative_int("--seed", seed)
+    if seeds is not None or isa_matrix:  # bad matrix arguments fail before --out is made
+        from ghostmech.paper import robustness
+
+        if not quick:
+            raise ValueError("`--seeds`/`--isa-matrix` run the quick reproduction only; drop --full")
+        robustness.parse_seeds(seeds if seeds is not None else str(seed))
     output_dir("--out", out)
     if seeds is not None or isa_matrix:
         _matrix(names, quick, out, seeds if seeds is not None else str(seed), isa_matrix, strict)

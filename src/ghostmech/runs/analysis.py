@@ -53,8 +53,8 @@ from ghostmech.dynamics import (
     track,
 )
 from ghostmech.networks import run_batch
+from ghostmech.runs.factory import make_task
 from ghostmech.runs.grid import rank_label
-from ghostmech.runs.run import make_task
 from ghostmech.runs.store import Run
 from ghostmech.training.detect import Detection, detect, true_runs
 
