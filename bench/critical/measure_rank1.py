@@ -11,17 +11,15 @@ wall time) and the outcomes ``rank1_da.npz``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
 
+from bench.critical.record import write_record
 from ghostmech.critical.measure import measure_rank1_da
-from ghostmech.critical.stats import fit_exponent
 
 GUESS = {10: 0.045, 20: 0.015, 40: 0.0042}
 
@@ -64,15 +62,7 @@ def main(argv=None) -> None:
         raw[f"outcome_T{T}"], raw[f"epochs_T{T}"], raw[f"boot_T{T}"] = m.outcome, m.epochs, m.boot
         raw[f"lrs_T{T}"] = m.lrs
         print(T, m.status, m.eta_c, m.ci, m.trapped, m.decided, f"{m.wall_s:.0f}s", flush=True)
-        ok = [t for t in res if res[t]["status"] == "ok"]
-        summary = dict(rank1=res, wall_s=time.time() - t0, command=" ".join(sys.argv))
-        if len(ok) >= 2:
-            p, lo, hi = fit_exponent(
-                ok, [res[t]["eta_c"] for t in ok], [raw[f"boot_T{t}"] for t in ok]
-            )
-            summary["exponent"] = dict(p=p, ci95=[lo, hi], delays=ok)
-        (a.out / f"{a.tag}.json").write_text(json.dumps(summary, indent=1))
-        np.savez(a.out / f"{a.tag}.npz", **raw)
+        write_record(a.out, a.tag, "rank1", res, raw, t0)
 
 
 if __name__ == "__main__":

@@ -11,17 +11,15 @@ networks, epochs = max(``--min-epochs``, budget / lowest lr). Learned: final L <
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
 
+from bench.critical.record import write_record
 from ghostmech.critical.measure import measure_sweep
-from ghostmech.critical.stats import fit_exponent
 from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation, DelayedCueDiscrimination
 
@@ -96,15 +94,7 @@ def main(argv=None) -> None:
         print(
             T, m.status, m.eta_c, m.ci, m.trapped, m.decided, epochs, f"{m.wall_s:.0f}s", flush=True
         )
-        ok = [t for t in res if res[t]["status"] == "ok"]
-        summary = {a.family: res, "wall_s": time.time() - t0, "command": " ".join(sys.argv)}
-        if len(ok) >= 2:
-            p, lo, hi = fit_exponent(
-                ok, [res[t]["eta_c"] for t in ok], [raw[f"boot_T{t}"] for t in ok]
-            )
-            summary["exponent"] = dict(p=p, ci95=[lo, hi], delays=ok)
-        (a.out / f"{tag}.json").write_text(json.dumps(summary, indent=1))
-        np.savez(a.out / f"{tag}.npz", **raw)
+        write_record(a.out, tag, a.family, res, raw, t0)
 
 
 if __name__ == "__main__":
