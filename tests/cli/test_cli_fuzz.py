@@ -484,3 +484,12 @@ def test_fuzzed_network_files(arrays, container, fmt, alpha, data, workdir):
         return
     assert got.net.b.shape == (got.net.n,)
     assert set(got.unused) <= set(content)
+
+
+def test_import_skips_the_fast_transient_by_the_second_slowest_eigenvalue():
+    """5 e-folds of the slowest transverse mode (|Re λ₂|), at most half the free run."""
+    from ghostmech.cli.external import TRANSIENT_E_FOLDS, _transient
+
+    assert _transient([-1e-9, -0.5 + 0.3j, -0.5 - 0.3j, -2.0]) == int(TRANSIENT_E_FOLDS / 0.5)
+    assert _transient([1e-9, -2.0, -4.0]) == 3  # ceil(5 / 2)
+    assert _transient([0.0, -1e-3], n_steps=200) == 100  # capped at half the run
