@@ -24,6 +24,7 @@ import contextlib
 import io
 import re
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -234,7 +235,8 @@ def files(tmp_path_factory):
     (d / "text.npz").write_text("hello, not an archive\n")
     (d / "good.toml").write_text('name = "x"\n')
     (d / "afile.txt").write_text("x")
-    (d / "rnn.pt").write_bytes(b"PK\x03\x04")  # replaced below when torch is installed
+    with zipfile.ZipFile(d / "rnn.pt", "w") as zf:  # torch.save's layout; replaced below
+        zf.writestr("archive/data.pkl", b"\x80\x02}q\x00.")  # when torch is installed
     try:
         import torch
     except ImportError:
