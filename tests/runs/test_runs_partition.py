@@ -105,7 +105,7 @@ def test_default_layout_is_one_task_per_core_in_whole_compiled_widths():
     grid = resolve_grid(full)
     assert default_networks_per_task(full, grid, limit_gb=None, cores=2) == 160
     assert default_networks_per_task(full, grid, limit_gb=None, cores=1) == 300
-    assert default_processes(full, grid, tasks=2, cores=2, load=0.2) == 2
-    assert default_processes(full, grid, tasks=2, cores=2, load=1.8) == 1  # one core busy
+    assert default_processes(full, grid, tasks=2, cores=2) == 2
+    assert default_processes(full, grid, tasks=1, cores=2) == 1  # at most one per task
     small = _cfg("auto")  # 600 network-epochs: a worker process would cost more than it saves
-    assert default_processes(small, resolve_grid(small), tasks=3, cores=2, load=0.0) == 1
+    assert default_processes(small, resolve_grid(small), tasks=3, cores=2) == 1

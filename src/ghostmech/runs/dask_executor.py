@@ -14,7 +14,7 @@ task killed anywhere and run again (here or on another worker) writes the same
 bits. The driver alone writes ``run.log`` and ``progress.json``; when every block
 is done it joins the checkpoint pieces and marks the run finished.
 
-Where: ``processes`` (default: one per free core, at most one per task) spawned
+Where: ``processes`` (default: one per core, at most one per task) spawned
 worker processes with one thread each (`ghostmech.training.engine.processes`;
 ``processes=1``: one after another in this process); or a ``distributed.Client``,
 which gets them all and collects them with
@@ -174,7 +174,7 @@ def run_blocks(
     `ghostmech.runs.partition.default_networks_per_task`: one task per core) in
     ``partition.json``; a resumed run always uses that one. Without a ``client``
     the blocks run in ``processes`` worker processes (default
-    `ghostmech.runs.partition.default_processes`: one per free core, at most one per
+    `ghostmech.runs.partition.default_processes`: one per core, at most one per
     block, none for a small grid; 1: in this process). ``progress(done, total)`` counts
     network-epochs. The numbers do not depend on the partition nor on where
     the blocks run.

@@ -187,22 +187,21 @@ def default_networks_per_task(
 MIN_NETWORK_EPOCHS_PER_PROCESS = 10**6
 
 
-def default_processes(
-    config: Any, grid: Grid, tasks: int, *, cores: int | None = None, load: float | None = None
-) -> int:
-    """Worker processes for ``tasks`` blocks: one per FREE core, at most one per task and
-    one per `MIN_NETWORK_EPOCHS_PER_PROCESS` of work (1: train in this process).
+def default_processes(config: Any, grid: Grid, tasks: int, *, cores: int | None = None) -> int:
+    """Worker processes for ``tasks`` blocks: one per core this process may run on, at
+    most one per task and one per `MIN_NETWORK_EPOCHS_PER_PROCESS` of work (1: train in
+    this process). ``--processes`` overrides it.
 
-    Free cores = cores − the 1-min load average (``load``, default ``os.getloadavg``),
-    rounded, at least 1: on a box whose cores other jobs keep busy a second process
-    only splits our one core's share (measured: docs/benchmarks.md, "Default sweep
-    layout"). The numbers do not depend on the choice.
+    Every core, not the "free" ones: the 1-min load average lags (it still counts a job
+    that ended a minute ago, so a quiet 2-core box read as one free core), and a
+    layout that follows the load would make the default depend on the moment. On a
+    box whose other core is busy the two processes only share one core (measured:
+    docs/benchmarks.md, "Default sweep layout"). The numbers do not depend on the
+    choice (fixed compiled widths).
     """
     cores = available_cores() if cores is None else check_positive_int("cores", cores)
-    load = os.getloadavg()[0] if load is None else float(load)
-    free = max(1, int(cores - load + 0.5))
     work = grid.size * len(grid.parts) * config.training.epochs
-    return max(1, min(cores, free, tasks, work // MIN_NETWORK_EPOCHS_PER_PROCESS))
+    return max(1, min(cores, tasks, work // MIN_NETWORK_EPOCHS_PER_PROCESS))
 
 
 def task_memory(config: Any, grid: Grid, networks: int) -> Any:

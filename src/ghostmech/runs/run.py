@@ -82,7 +82,7 @@ def run_experiment(
 
     ``networks_per_task``, ``processes`` or a Dask ``client`` split the grid into
     blocks of networks (`ghostmech.runs.dask_executor`; ``processes``: worker
-    processes, default one per free core); a run started that way always resumes
+    processes, default one per core); a run started that way always resumes
     that way, with the blocks it started with. Without any of them the whole
     grid trains here, one part after another. The numbers are the same either way.
     """
