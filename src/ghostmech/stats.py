@@ -13,6 +13,8 @@ size (power ≥ 0.95), not a coin flip at the threshold.
 * :func:`clopper_pearson` — exact interval: Beta(α/2; k, n−k+1), Beta(1−α/2; k+1, n−k).
 * :func:`wilson` — score interval (p̂ + z²/2n ± z √(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n).
 * :func:`binomial_greater` — one-sided exact binomial p-value P(X ≥ k | n, p₀).
+* :func:`poisson_binomial_greater` — one-sided exact p-value P(K ≥ k) for K a sum of independent
+  Bernoulli(pᵢ) (events with their own chance probabilities; exact convolution).
 * :func:`fisher_greater` — one-sided Fisher exact p-value that group 1's rate exceeds group 2's
   (hypergeometric tail; :func:`scipy.stats.fisher_exact`).
 * :func:`rank_sum_less` — one-sided Mann–Whitney U p-value that sample a lies below sample b.
@@ -43,6 +45,7 @@ __all__ = [
     "binomial_greater",
     "binomial_critical",
     "binomial_power",
+    "poisson_binomial_greater",
     "fisher_greater",
     "fisher_power",
     "rank_sum_less",
@@ -118,6 +121,25 @@ def binomial_power(n: int, p0: float, p1: float, alpha: float = ALPHA) -> float:
     """Power of the one-sided exact binomial test (H₀: p ≤ p₀) when the true fraction is p₁."""
     k = binomial_critical(n, p0, alpha)
     return float(_st.binom.sf(k - 1, n, p1)) if k <= n else 0.0
+
+
+def poisson_binomial_greater(k: int, p: Sequence[float]) -> float:
+    """One-sided exact p-value P(K ≥ k), K = Σᵢ Bᵢ with independent Bᵢ ~ Bernoulli(pᵢ).
+
+    The distribution of K is the convolution of the n two-point laws (1 − pᵢ, pᵢ),
+    computed exactly by dynamic programming (O(n²)); with every pᵢ = p₀ it is the
+    binomial tail :func:`binomial_greater`.
+    """
+    probs = np.asarray(p, dtype=float).ravel()
+    if np.any(~np.isfinite(probs)) or np.any((probs < 0) | (probs > 1)):
+        raise ValueError(f"p (={probs.tolist()!r}) must be probabilities in [0, 1]")
+    k, n = _check(k, probs.size)
+    dist = np.zeros(n + 1)
+    dist[0] = 1.0
+    for i, pi in enumerate(probs):
+        dist[1 : i + 2] = dist[1 : i + 2] * (1 - pi) + dist[: i + 1] * pi
+        dist[0] *= 1 - pi
+    return float(min(1.0, dist[k:].sum()))
 
 
 def fisher_greater(k1: int, n1: int, k2: int, n2: int) -> float:

@@ -33,14 +33,16 @@ def test_a_spike_is_not_a_jump():
 def test_objects_may_change_within_the_jump_window():
     """The jump epoch is known to ± window: a change at the first checkpoint ≥ j + window counts;
     one a checkpoint later does not. Two steps 5 epochs apart are one event."""
-    eps = list(range(0, 1001, 100))
-    loss = np.where(np.arange(1000) < 450, 1.0, np.where(np.arange(1000) < 455, 0.6, 0.1))
-    near = {e: _flow(["stable_node"] if e < 600 else ["stable_node", "ghost"]) for e in eps}
+    eps = list(range(0, 4001, 20))  # 200 intervals: one change in a 7-interval span has p = 7/194
+    t = np.arange(4000)
+    loss = np.where(t < 450, 1.0, np.where(t < 455, 0.6, 0.1))
+    near = {e: _flow(["stable_node"] if e < 520 else ["stable_node", "ghost"]) for e in eps}
     claims, _ = fig4a.jump_claims(loss, near, window=60)
     m = claims[0].measured
     assert len(m["events"]) == 1 and claims[0].verdict == "pass"
-    assert m["change_rate_same_span"] == pytest.approx(3 / 8)  # spans of 3 intervals with 600
-    far = {e: _flow(["stable_node"] if e < 700 else ["stable_node", "ghost"]) for e in eps}
+    assert m["change_rate_same_span"] == pytest.approx(7 / 194)  # spans of 7 intervals with 520
+    assert m["p_value"] == pytest.approx(7 / 194)
+    far = {e: _flow(["stable_node"] if e < 540 else ["stable_node", "ghost"]) for e in eps}
     assert fig4a.jump_claims(loss, far, window=60)[0][0].verdict == "fail"
 
 
@@ -74,21 +76,41 @@ def test_inventory_with_min_dwell_counts_only_ghosts_that_last():
 
 
 def test_jump_with_a_new_object_passes_and_without_fails():
-    eps = list(range(0, 1001, 100))
+    eps = list(range(0, 1001, 10))  # 100 intervals: a 3-interval span holds the change 3/98
     change = {
-        e: _flow(["stable_node"] if e < 500 else ["stable_node", "saddle", "stable_node"])
+        e: _flow(["stable_node"] if e < 460 else ["stable_node", "saddle", "stable_node"])
         for e in eps
     }
     claims, found = fig4a.jump_claims(_loss(450), change, window=10)
     assert found.tolist() == [449] and claims[0].verdict == "pass"
+    assert claims[0].measured["p_value"] == pytest.approx(3 / 98)
     same = {e: _flow(["stable_node"]) for e in eps}
     assert fig4a.jump_claims(_loss(450), same, window=10)[0][0].verdict == "fail"
     # objects change far from the jump: not coincident
     late = {e: _flow(["stable_node"] if e < 900 else ["ghost"]) for e in eps}
     assert fig4a.jump_claims(_loss(450), late, window=10)[0][0].verdict == "fail"
     # objects change at every checkpoint: a change at the jump is no coincidence
-    flicker = {e: _flow(["stable_node"] * (1 + (e // 100) % 2)) for e in eps}
+    flicker = {e: _flow(["stable_node"] * (1 + (e // 10) % 2)) for e in eps}
     assert fig4a.jump_claims(_loss(450), flicker, window=10)[0][0].verdict == "fail"
+
+
+def test_events_of_several_networks_are_pooled():
+    """One event per network, each bracket holding the network's one change by chance with
+    p = 0.1 (10 checkpoint intervals): one network alone is not evidence (p = 0.1), three
+    with a change are (p = 0.001); 1 of 3 is not (p = 1 − 0.9³ = 0.271)."""
+    eps = list(range(0, 1001, 100))
+    at_jump = {e: _flow(["stable_node"] if e < 500 else ["stable_node", "ghost"]) for e in eps}
+    elsewhere = {e: _flow(["stable_node"] if e < 900 else ["stable_node", "ghost"]) for e in eps}
+    rec = fig4a.jump_record(_loss(450), at_jump, window=10)
+    miss = fig4a.jump_record(_loss(450), elsewhere, window=10)
+    assert rec["chance"] == [pytest.approx(0.1)] and rec["with_change"] == [True]
+    assert fig4a.pooled_jump_claim([rec]).verdict == "fail"
+    three = fig4a.pooled_jump_claim([rec, rec, rec])
+    assert three.verdict == "pass" and three.measured["p_value"] == pytest.approx(1e-3)
+    assert three.measured["events_with_new_objects"] == "3/3"
+    one = fig4a.pooled_jump_claim([rec, miss, miss])
+    assert one.verdict == "fail" and one.measured["p_value"] == pytest.approx(0.271)
+    assert fig4a.pooled_jump_claim([]).verdict == "fail"  # no event: no evidence
 
 
 def _curve(n=1000, drop_at=None, back_at=None, start=0.5):

@@ -105,3 +105,32 @@ def test_command_line_rejects_bad_arguments(capsys):
     assert "`seeds`" in capsys.readouterr().err
     assert robustness.main(["fig99", "--out", "x"]) == 2
     assert robustness.main(["fig1", "--isas", "default,SSE 4", "--out", "x"]) == 2
+
+
+def test_resume_reads_back_finished_cells_and_reruns_the_rest(tmp_path, monkeypatch):
+    """A finished cell (summary covering the figures, run.json under the same ISA) is read
+    back; a cell cut off before run.json, or run under another ISA, is run again."""
+    import json
+
+    summary = {"figures": {"fig2": {"claims": [{"id": "c", "verdict": "pass"}]}}}
+    for isa, flags in (("default", ""), ("SSE4_2", "--xla_cpu_max_isa=AVX2")):
+        cell = tmp_path / isa / "seed0"
+        cell.mkdir(parents=True)
+        (cell / "summary.json").write_text(json.dumps(summary))
+        (cell / "run.json").write_text(json.dumps({"xla_flags": flags, "wall_s": 7.0}))
+    (tmp_path / "default" / "seed1").mkdir()
+    (tmp_path / "default" / "seed1" / "summary.json").write_text(json.dumps(summary))
+    ran = []
+
+    def fake(figures, seed, isa, out, timeout=None):
+        ran.append((isa, seed))
+        return {"seed": seed, "isa": isa, "rc": 0, "summary": summary, "run": {}, "wall_s": 1.0}
+
+    monkeypatch.setattr(robustness, "run_one", fake)
+    runs = robustness.run_matrix(["fig2"], [0, 1], ["default", "SSE4_2"], tmp_path, resume=True)
+    assert ran == [("SSE4_2", 0), ("default", 1), ("SSE4_2", 1)]
+    assert runs[0]["wall_s"] == 7.0 and len(runs) == 4
+    assert robustness.tally(runs)["fig2:c"]["passes"] == 4
+    ran.clear()
+    robustness.run_matrix(["fig2"], [0], ["default"], tmp_path, resume=False)
+    assert ran == [("default", 0)]  # without resume every cell runs

@@ -142,3 +142,24 @@ def test_difference_ci_is_welch():
     assert (r["lo"], r["hi"]) == pytest.approx((2.0 - half, 2.0 + half))
     assert stats.difference_ci([1.0, 1.0], [0.0, 0.0])["lo"] == 1.0  # constant: no spread
     assert math.isnan(stats.difference_ci([1.0], [0.0, 1.0])["diff"])
+
+
+def test_poisson_binomial_tail_is_the_sum_over_all_outcomes():
+    """P(K ≥ k) by enumerating all 2ⁿ outcomes of independent Bernoulli(pᵢ)."""
+    p = [0.1, 0.35, 0.5, 0.8, 0.02]
+    for k in range(len(p) + 1):
+        brute = sum(
+            math.prod(pi if b else 1 - pi for pi, b in zip(p, bits, strict=True))
+            for bits in product([0, 1], repeat=len(p))
+            if sum(bits) >= k
+        )
+        assert stats.poisson_binomial_greater(k, p) == pytest.approx(brute, rel=1e-12, abs=1e-15)
+
+
+def test_poisson_binomial_with_equal_probabilities_is_the_binomial_tail():
+    for k in (0, 3, 9, 12):
+        assert stats.poisson_binomial_greater(k, [0.3] * 12) == pytest.approx(
+            stats.binomial_greater(k, 12, 0.3), rel=1e-10
+        )
+    with pytest.raises(ValueError, match="probabilities"):
+        stats.poisson_binomial_greater(1, [0.5, 1.5])

@@ -47,7 +47,7 @@ def _matrix(names, quick: bool, out: Path, seeds: str, isa_matrix: bool, strict:
     def show(r: dict) -> None:
         console.print(f"{r['isa']} seed {r['seed']}: exit {r['rc']}, {r['wall_s']:.0f} s")
 
-    runs = robustness.run_matrix(names, seed_list, isas, out, on_run=show)
+    runs = robustness.run_matrix(names, seed_list, isas, out, on_run=show, resume=True)
     table = Table(title="robustness matrix (quick)")
     for col in ("claim", "passes / runs", "failed in"):
         table.add_column(col, overflow="fold")
@@ -81,7 +81,8 @@ def reproduce(
         None,
         "--seeds",
         help="Robustness matrix: a seed range (0-4) run quick, each in a fresh process; "
-        "prints passes / runs per claim (OUT/matrix.md).",
+        "prints passes / runs per claim (OUT/matrix.md); rerun with the same --out to "
+        "continue: finished cells are read back.",
     ),
     isa_matrix: bool = typer.Option(
         False,

@@ -42,6 +42,7 @@ __all__ = [
     "matrix_markdown",
     "robust",
     "run_matrix",
+    "finished_run",
     "fingerprint",
     "main",
 ]
@@ -198,6 +199,24 @@ def matrix_markdown(runs: Sequence[Mapping[str, Any]], figures: Sequence[str] = 
     return "\n".join(lines) + "\n"
 
 
+def finished_run(
+    cell: Path, seed: int, isa: str, figures: Sequence[str]
+) -> dict[str, Any] | None:
+    """The record of a cell that finished before (its ``summary.json`` covers ``figures`` and
+    its ``run.json`` was written last, under the same ISA), else None."""
+    try:
+        summary = json.loads((Path(cell) / "summary.json").read_text())
+        run = json.loads((Path(cell) / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not set(figures) <= set(summary.get("figures", {})):
+        return None
+    if run.get("xla_flags", "") != isa_env(isa, {}).get("XLA_FLAGS", ""):
+        return None
+    return {"seed": seed, "isa": isa, "rc": 0, "summary": summary, "run": run,
+            "wall_s": float(run.get("wall_s", 0.0))}  # fmt: skip
+
+
 def run_matrix(
     figures: Sequence[str],
     seeds: Sequence[int],
@@ -206,15 +225,19 @@ def run_matrix(
     *,
     on_run: Callable[[dict[str, Any]], None] | None = None,
     timeout: float | None = None,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
     """Every (seed, ISA) run in turn, seed-major (so a cut-off matrix still covers every ISA
-    for its first seeds); ``OUT/matrix.md`` and ``OUT/matrix.json`` rewritten after each."""
+    for its first seeds); ``OUT/matrix.md`` and ``OUT/matrix.json`` rewritten after each.
+    ``resume``: a cell whose run finished before (`finished_run`) is read back, not rerun."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
     for seed in seeds:
         for isa in isas:
-            r = run_one(figures, seed, isa, out / isa / f"seed{seed}", timeout=timeout)
+            cell = out / isa / f"seed{seed}"
+            done = finished_run(cell, seed, isa, figures) if resume else None
+            r = done or run_one(figures, seed, isa, cell, timeout=timeout)
             runs.append(r)
             (out / "matrix.md").write_text(matrix_markdown(runs, figures))
             slim = [{k: v for k, v in x.items() if k != "summary"} for x in runs]
@@ -233,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--isas", default=",".join(ISAS), help="comma-separated: default,AVX2,...")
     ap.add_argument("--out", required=True, type=Path, help="output directory")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per run")
+    ap.add_argument("--resume", action="store_true", help="read back cells that finished before")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     try:
@@ -253,7 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def show(r: dict[str, Any]) -> None:
         print(f"{r['isa']} seed {r['seed']}: exit {r['rc']}, {r['wall_s']:.0f} s", flush=True)
 
-    runs = run_matrix(names, seeds, isas, args.out, on_run=show, timeout=args.timeout)
+    runs = run_matrix(
+        names, seeds, isas, args.out, on_run=show, timeout=args.timeout, resume=args.resume
+    )
     print((args.out / "matrix.md").read_text())
     return 0 if all(robust(r) for r in tally(runs, names).values()) else 1
 
