@@ -471,7 +471,8 @@ def _passage_summary(nets, task, flows) -> dict:
 def analyse_rank2(size: Sizes, key: jax.Array):
     """Train ``size.seeds`` networks, pick the seed shown (`escape_stats`), analyse the
     checkpoints of every escaped network and measure claim 4 over them (`pooled_jump_claim`):
-    ``(task, loss, flows, networks, found, claims)`` of the network shown."""
+    ``(task, loss, flows, networks, found, claims)`` of the network shown, and
+    ``{index: (networks, flows)}`` of every escaped network."""
     task, res, eps, seeds = train_rank2(size, key=key)
     losses = np.asarray(res.metrics["loss"])[0]
     window = size.jump_window
@@ -479,7 +480,7 @@ def analyse_rank2(size: Sizes, key: jax.Array):
     i = stats["shown"]
     min_dwell = DWELL_FRACTION * task.delay
     escaped = [j for j in range(len(losses)) if level_jumps(losses[j], window).size]
-    records, shown = [], None
+    records, shown, analysed = [], None, {}
     for j in [i] + [j for j in escaped if j != i]:
         nets_j = {e: network_of(res.checkpoints[e], j) for e in eps}
         flows_j = portraits(nets_j, task, eps)
@@ -487,6 +488,7 @@ def analyse_rank2(size: Sizes, key: jax.Array):
             shown = (nets_j, flows_j)
         if j == i and j not in escaped:
             continue  # nothing escaped: the first seed is shown, it has no event
+        analysed[j] = (nets_j, flows_j)
         records.append(jump_record(losses[j], flows_j, window, min_dwell))
     nets, flows = shown
     extra = {"preset": size.preset, "seeds": size.seeds, "seed_shown": seeds[i], **stats}
@@ -494,12 +496,12 @@ def analyse_rank2(size: Sizes, key: jax.Array):
     extra |= _passage_summary(nets, task, flows)  # reported, not judged (theory §4)
     claim = pooled_jump_claim(records, extra)
     found = level_jumps(losses[i], window)
-    return task, losses[i], flows, nets, found, [claim]
+    return task, losses[i], flows, nets, found, [claim], analysed
 
 
 def run_rank2(name: str, size: Sizes, quick: bool, out: Path, key: jax.Array):
     """Train, analyse every checkpoint, measure claim 4, draw the panels and the video."""
-    _, loss, flows, _, found, claims = analyse_rank2(size, key)
+    _, loss, flows, _, found, claims, _ = analyse_rank2(size, key)
     files = draw_rank2(name, loss, flows, found, out, size.n_frames)
     return FigureResult(name, claims, files, quick=quick)
 

@@ -12,14 +12,25 @@ run's length, and the default (1 % of the run, 200 epochs) counted them as the
 first descent.
 
 Claim 4 (DMTS part) is measured as in :mod:`ghostmech.paper.fig4a` (jumps and
-inventory changes coincide), plus: the final delay-period flow F(κ) has a
-limit cycle (a long Euler run of F from the trials' end states neither stops
-nor escapes, and returns to within ``CYCLE_TOL`` of an earlier state) and
-slow points or ghosts on or near it.
+inventory changes coincide, pooled over the escaped networks), plus: an escaped
+network's final delay-period flow F(κ) has a limit cycle (a long Euler run of F
+from the trials' end states neither stops nor escapes, and returns to within
+``CYCLE_TOL`` of an earlier state) and slow points or ghosts on or near it
+(`cycle_claim`: the paper shows one such network; we report how many of ours).
+
+Both claims are decided at full size only; the quick verdicts are ``not-run``,
+with every number still reported. Measured (issue 12, CLI seeds 0, 1, 7, 8 seeds
+each, 3000 epochs): 5, 1 and 5 of 8 networks escape (a seed escapes with
+p ≈ 0.65 over three other keys, 31 of 48, but CLI seed 1 gave 1 of 8), and the
+DMTS inventory flickers (a random span holds a change with p ≈ 0.2–0.35), so
+the pooled test had p = 0.018, 0.25 and 0.17, and the cycle was found in 3/5,
+0/1 and 2/5 escaped networks: at quick size the verdict is decided by which
+networks happen to escape, not by the flow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jax
@@ -28,10 +39,12 @@ import numpy as np
 from ghostmech.dynamics import from_network, sample_starts
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig4a import Sizes, analyse_rank2, draw_rank2
+from ghostmech.stats import fraction_fields
 
-__all__ = ["run", "QUICK", "FULL", "PAPER", "limit_cycle"]
+__all__ = ["run", "QUICK", "FULL", "PAPER", "limit_cycle", "cycle_of", "cycle_claim"]
 
 _DMTS_MS = {"input": 30, "delay": 80, "response": 50}
+# quick: decided at full size only (module docstring); 4 seeds show the panels.
 QUICK = Sizes("fig4_dmts", "adam", 1e-4, 3000, 20, _DMTS_MS, n_frames=6, seeds=4)
 FULL = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40, seeds=8, window=30)
 PAPER = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40)
@@ -66,24 +79,39 @@ def limit_cycle(f, starts: np.ndarray, *, steps: int = 4000, dt: float = 0.5) ->
     return out
 
 
+def cycle_of(nets: dict, flows: dict) -> dict:
+    """The final delay-period flow of one network: its `limit_cycle` from the trials' end
+    states and its count of ghosts and slow points."""
+    last = max(flows)
+    final, kap = flows[last]
+    cyc = limit_cycle(from_network(nets[last], latent=True), kap[:, -1])
+    return {**cyc, "ghosts_and_slow_points": final.points.count("ghost", "slow")}
+
+
+def cycle_claim(shown: dict, cycles: list[dict]) -> Claim:
+    """The paper's Fig. 4E–H shows one trained network whose flow has a limit cycle with
+    ghosts: an existence claim. Judged over the escaped networks: ≥ 1 has a cycle and
+    ≥ 1 ghost or slow point; reported: how many, with the 95 % Clopper–Pearson interval,
+    and the network shown (``shown``)."""
+    has = [c["periodic_runs"] >= 1 and c["ghosts_and_slow_points"] >= 1 for c in cycles]
+    return Claim(
+        "cycle_with_ghosts",
+        "the trained DMTS latent flow holds a limit cycle with ghosts / slow points",
+        {**shown, **fraction_fields("escaped_with_cycle_and_ghosts", sum(has), len(has))},
+        verdict_of(any(has)),
+        f"of the escaped networks, ≥ 1 whose final flow has an Euler run returning within "
+        f"{CYCLE_TOL}·diameter of an earlier state without stopping, and ≥ 1 ghost or slow "
+        "point (the paper shows one such network)",
+    )
+
+
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Rank-two DMTS (Fig. 4E–H): claim 4 and the final cycle with ghosts."""
     size = QUICK if quick else FULL
-    _, loss, flows, nets, found, claims = analyse_rank2(size, key)
-    last = max(flows)
-    final, kap = flows[last]
-    f = from_network(nets[last], latent=True)
-    cyc = limit_cycle(f, kap[:, -1])
-    slow = final.points.count("ghost", "slow")
-    claims.append(
-        Claim(
-            "cycle_with_ghosts",
-            "the trained DMTS latent flow holds a limit cycle with ghosts / slow points",
-            {**cyc, "ghosts_and_slow_points": slow},
-            verdict_of(cyc["periodic_runs"] >= 1 and slow >= 1),
-            f"≥ 1 Euler run returns within {CYCLE_TOL}·diameter of an earlier state without "
-            "stopping; ≥ 1 ghost or slow point in the final flow",
-        )
-    )
+    _, loss, flows, nets, found, claims, analysed = analyse_rank2(size, key)
+    cycles = [cycle_of(n, f) for n, f in analysed.values()]
+    claims.append(cycle_claim(cycle_of(nets, flows), cycles))
+    if quick:  # decided at full size only (module docstring)
+        claims = [dataclasses.replace(c, verdict="not-run") for c in claims]
     files = draw_rank2("fig4e", loss, flows, found, out, size.n_frames)
     return FigureResult("fig4e", claims, files, quick=quick)
