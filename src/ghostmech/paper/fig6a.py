@@ -46,9 +46,9 @@ from ghostmech.networks import make_preset
 from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.paper.critical_delay import (
-    LEARNED,
     critical_from_fraction,
     fraction_learned,
+    learned,
     per_seed_critical,
 )
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -106,7 +106,7 @@ def full_rank_fraction(lrs, *, key, n_seeds: int, epochs: int, delay: int):
         chunk=min(epochs, 5000),
     )
     final = res.metrics["loss"][..., -1]
-    return (final < LEARNED).mean(axis=1), final
+    return learned(final).mean(axis=1), final
 
 
 def _half_step(grid: tuple[float, float, int]) -> float:
