@@ -26,6 +26,9 @@ interval (≈ −1.0) is ~5 standard errors from 0: the verdict is decisive.
 
 Registered as figure ``fig9`` (``ghostmech reproduce fig9``) by
 ``ghostmech.paper`` (see docs/reproduction.md).
+
+Sizes: `QUICK` / `FULL` stay here: one lr grid per delay, each with its own
+epochs, which one shipped config (one task, one delay) cannot hold.
 """
 
 from __future__ import annotations

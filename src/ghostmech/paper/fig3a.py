@@ -28,6 +28,11 @@ stops at the ramp stage and reports the kind without judging it.
 The helpers here (`rank1_init`, `train_checkpointed`, `as_network`,
 `count_fixed_points`, `latent_flow_1d`) are shared by Figs. 3B, 6A, 8B and
 the critical-delay figure.
+
+Sizes: ``--full`` reads lr, epochs and the panel epochs from the shipped
+``fig3a.full.toml`` (`full_sizes`); the quick size stays in `QUICK` here, because
+the ``fig3a`` quick config is the worked example of docs/guide/tutorial.md (2000
+epochs, recorded outputs) while this figure's quick run needs 16,000 epochs.
 """
 
 from __future__ import annotations

@@ -36,6 +36,10 @@ At quick size this is not decisive: the matrix runs found 12/14, 9/13 and
 where 13 networks give power ≈ 0.6. So the quick verdict is ``not-run``
 (numbers and test still reported) and the claim is decided at full size
 (100 seeds, ≈ 55 trapped: power ≈ 0.97 at 0.75).
+
+Sizes: lr and epochs (both modes) come from the shipped ``fig3b`` config; the
+seeds (`QUICK` / `FULL`) stay here: the figure trains every seed at two lrs, the
+config one network (``ghostmech train fig3b``).
 """
 
 from __future__ import annotations

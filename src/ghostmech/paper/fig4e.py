@@ -16,6 +16,9 @@ inventory changes coincide), plus: the final delay-period flow F(κ) has a
 limit cycle (a long Euler run of F from the trials' end states neither stops
 nor escapes, and returns to within ``CYCLE_TOL`` of an earlier state) and
 slow points or ghosts on or near it.
+
+Sizes: `QUICK` / `FULL` stay here (several seeds and analysis windows the
+shipped ``fig4_dmts`` config, one network, does not hold).
 """
 
 from __future__ import annotations

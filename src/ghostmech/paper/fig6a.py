@@ -31,6 +31,11 @@ epochs). So the quick verdict checks only that full rank's η_c is higher
 (interval above 0, ``QUICK_RATIO_DECADES``); "about two orders of magnitude"
 is decided at full size (``RATIO_DECADES``; measured near full size: 10^1.8,
 docs/reproduction.md).
+
+Sizes: ``--full`` reads both grids from the shipped ``fig6a_rank1`` /
+``fig6a_full`` full configs (`full_sizes`); `QUICK` stays here, because the
+``fig6a_rank1`` quick config is the worked example of docs/guide/sweeps.md and
+docs/guide/critical-lr.md (T = 20, recorded outputs) and this quick run uses T = 10.
 """
 
 from __future__ import annotations
