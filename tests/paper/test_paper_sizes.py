@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 
+import jax
 import numpy as np
 import pytest
 
@@ -116,3 +117,58 @@ def test_a_config_that_breaks_the_figures_protocol_is_refused(monkeypatch):
         fig8b.sizes(True)  # phase 2 must be RESCUE_EPOCHS long
     with pytest.raises(ValueError, match="fig8c"):
         fig8c.sizes(True)  # the two phases must be equally long
+
+
+class _Trained(Exception):
+    """Raised by a spy in place of training: carries the sizes the figure trains with."""
+
+
+def _spy(*args, **kwargs):
+    size = next(a for a in (*args, *kwargs.values()) if type(a).__name__ == "Sizes")
+    raise _Trained(size)
+
+
+# the function each figure's `run` hands its sizes to before training anything
+TRAINS = {"fig5a": (fig5a, "train_snapshots"), "fig5c": (fig5c, "train_snapshots"),
+          "fig6b": (fig6b, "_train"), "fig7a": (fig7a, "lr_sweep"), "fig7c": (fig7a, "lr_sweep"),
+          "fig8c": (fig8c, "two_phases")}  # fmt: skip
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+@pytest.mark.parametrize("name", list(TRAINS))
+def test_reproduce_trains_the_sizes_of_the_config_sweep_trains(name, quick, monkeypatch, tmp_path):
+    """What `ghostmech reproduce NAME` would train (its runner, stopped before training)
+    is what the TOML of ``ghostmech sweep CONFIG`` holds."""
+    module, attr = TRAINS[name]
+    monkeypatch.setattr(module, attr, _spy)
+    with pytest.raises(_Trained) as got:
+        registry.runner(name)(quick, tmp_path, key=jax.random.PRNGKey(0))
+    (size,) = got.value.args
+    assert size == _expected(name, _toml(CONFIGS[name], quick), quick)
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_reproduce_fig8b_trains_the_config_of_sweep_fig8b(quick, monkeypatch, tmp_path):
+    def spy(m, n, b, lr, *, beta, epochs, **kw):
+        raise _Trained(m.shape[0], lr, epochs)
+
+    monkeypatch.setattr(fig8b, "train_rank1_da_rescue", spy)
+    with pytest.raises(_Trained) as got:
+        registry.runner("fig8b")(quick, tmp_path, key=jax.random.PRNGKey(0))
+    t = _toml("fig8b", quick)
+    (iv,) = t["interventions"]
+    # phase 1: every seed twice (plain and with the automatic rule), at the config's lr
+    assert got.value.args == (2 * _seeds(t), t["training"]["lr"], iv["epoch"])
+
+
+@pytest.mark.parametrize("name", ["fig6b", "fig7a", "fig7c", "fig8c"])
+def test_negative_control_reproduce_follows_an_edited_config(name, monkeypatch, tmp_path):
+    module, attr = TRAINS[name]
+    real = settings.shipped
+    monkeypatch.setattr(module, attr, _spy)
+    monkeypatch.setattr(settings, "shipped", lambda config, *, quick=False: load_config(
+        resolve_config(config, quick=quick), ["grid.seed=3"]) if config == CONFIGS[name]
+        else real(config, quick=quick))  # fmt: skip
+    with pytest.raises(_Trained) as got:
+        registry.runner(name)(True, tmp_path, key=jax.random.PRNGKey(0))
+    assert got.value.args[0].n_seeds == 3
