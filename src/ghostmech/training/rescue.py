@@ -210,7 +210,7 @@ def fit_with_rescue(
     data = resolve_batch(task, batch)
     state = init_state(net, optimizer=optimizer, lr=lr, key=key)
     path = _confidence_path(state)
-    rule = _HostRule(rescue, check_every, path, _get_conf(state.net, path))
+    rule = _HostRule(rescue, check_every, path, _get_conf(state.net, path), epochs)
     # chunks never longer than one check or one rescue: the rule ends each one
     schedule = make_schedule(epochs, chunk=max(check_every, rescue.epochs))
     sink = MemorySink()
@@ -221,10 +221,12 @@ def fit_with_rescue(
 
 class _HostRule:
     """The rescue rule as a `ghostmech.training.engine.Rule`, checked at the end of every
-    chunk of ``check_every`` epochs; a rescue is one chunk of ``rescue.epochs``."""
+    chunk of ``check_every`` epochs; a rescue lasts ``rescue.epochs`` (or to ``epochs``,
+    the end of the run, where the confidence is restored too)."""
 
-    def __init__(self, rescue: Rescue, check_every: int, path: str, normal: float):
+    def __init__(self, rescue: Rescue, check_every: int, path: str, normal: float, epochs: int):
         self.rescue, self.every, self.path, self.normal = rescue, check_every, path, normal
+        self.epochs = epochs
         self.gmax, self.left = rescue.grad_max0, 0
         self.starts: list[int] = []
         self.flags: list[np.ndarray] = []
@@ -234,15 +236,18 @@ class _HostRule:
 
     def decide(self, start: int, stop: int, metrics: dict) -> tuple:
         self.flags.append(np.full(stop - start, 1.0 if self.left > 0 else 0.0))
-        if self.left > 0:  # the rescue is over: restore the confidence
-            self.left = 0
-            return (SetValue(0, self.path, self.normal),)
+        if self.left > 0:
+            self.left = max(self.left - (stop - start), 0)
+            if self.left > 0 and stop < self.epochs:  # cut by another event: go on
+                return ()
+            self.left = 0  # the rescue is over: restore the confidence
+            return (SetValue(stop, self.path, self.normal),)
         loss, gn = float(metrics["loss"][-1]), float(metrics["grad_norm"][-1])
         self.gmax = max(self.gmax, float(np.nanmax(np.asarray(metrics["grad_norm"]))))
         if gn < self.rescue.grad_ratio * self.gmax and loss > self.rescue.loss_min:
             self.left = self.rescue.epochs
             self.starts.append(stop)
-            return (SetValue(0, self.path, self.rescue.low),)
+            return (SetValue(stop, self.path, self.rescue.low),)
         return ()
 
 
