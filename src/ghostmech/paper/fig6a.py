@@ -34,8 +34,9 @@ docs/reproduction.md).
 
 Sizes: ``--full`` reads both grids from the shipped ``fig6a_rank1`` /
 ``fig6a_full`` full configs (`full_sizes`); `QUICK` stays here, because the
-``fig6a_rank1`` quick config is the worked example of docs/guide/sweeps.md and
-docs/guide/critical-lr.md (T = 20, recorded outputs) and this quick run uses T = 10.
+``fig6a_rank1`` quick config is the worked example of docs/guide/sweeps.md,
+docs/guide/critical-lr.md and ``ghostmech critical-lr`` (docs/critical.md) at T = 20
+with recorded outputs, and this quick run uses T = 10.
 """
 
 from __future__ import annotations
