@@ -176,7 +176,8 @@ def _claims(
 def _zero_and_flat(params, key, final_loss) -> bool:
     """One trapped network: max_t z < `Z_MAX`, float64 ‖∇L‖ < `GRAD_MAX`, final L > 0.9."""
     z = trial_output(*params, template=make_preset(PRESET, key=key))
-    return bool(z.max() < Z_MAX and grad_norm_f64(*params) < GRAD_MAX and final_loss > LOSS_TRAPPED)
+    high = classify(final_loss, trapped_above=LOSS_TRAPPED) == Outcome.TRAPPED
+    return bool(z.max() < Z_MAX and grad_norm_f64(*params) < GRAD_MAX and high)
 
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:

@@ -39,7 +39,7 @@ import numpy as np
 from ghostmech.networks import make_preset
 from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
-from ghostmech.paper.critical_delay import LEARNED
+from ghostmech.paper.critical_delay import learned
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
@@ -78,8 +78,9 @@ def sizes(quick: bool) -> Sizes:
 
 
 def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
-    """First epoch with L < `LEARNED` along the last axis (NaN where never)."""
-    below = loss < LEARNED
+    """First epoch with L < `critical_delay.LEARNED` along the last axis (NaN where never): the
+    first epoch `critical_delay.learned` (`detect.classify`) calls learned."""
+    below = learned(loss)
     first = np.argmax(below, axis=-1).astype(float)
     return np.where(below.any(axis=-1), first, np.nan)
 
