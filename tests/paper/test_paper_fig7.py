@@ -9,13 +9,19 @@ import pytest
 from ghostmech.networks import make_preset
 from ghostmech.paper import fig7a, fig7c
 from ghostmech.tasks import make_task
+from ghostmech.training.detect import critical_lr
+
+
+def _eta_c(lrs, frac_trapped):
+    """Fig. 7's η_c: `detect.critical_lr`, rule "sustained" at `fig7a.MAJORITY`."""
+    return critical_lr(lrs, frac_trapped, level=fig7a.MAJORITY, rule="sustained").hi
 
 
 def test_critical_lr_is_the_start_of_the_trapped_tail():
     lrs = np.array([0.01, 0.1, 1.0, 10.0])
-    assert fig7a.critical_lr(lrs, np.array([0, 0.6, 0.3, 1.0])) == 10.0  # 0.6 not sustained
-    assert fig7a.critical_lr(lrs, np.array([0, 0.0, 0.5, 1.0])) == 1.0
-    assert np.isnan(fig7a.critical_lr(lrs, np.zeros(4)))
+    assert _eta_c(lrs, np.array([0, 0.6, 0.3, 1.0])) == 10.0  # 0.6 not sustained
+    assert _eta_c(lrs, np.array([0, 0.0, 0.5, 1.0])) == 1.0
+    assert np.isnan(_eta_c(lrs, np.zeros(4)))
 
 
 def test_saturation_matches_an_explicit_loop():

@@ -107,3 +107,56 @@ def test_fit_equals_the_loop_backend_bitwise_and_vmap_and_kernel_to_rounding():
             )
         np.testing.assert_allclose(res[b].params.b, res["loop"].params.b, rtol=1e-4, atol=1e-6)
     assert np.isnan(res["kernel"].metrics["accuracy"]).all()  # the kernel reports none
+
+
+class _Counting:
+    """An executor on a bare epoch counter: metrics are the epochs run; records applies."""
+
+    width = 1
+
+    def __init__(self):
+        self.chunks, self.applied = [], []
+
+    def run(self, states, start, n):
+        self.chunks.append((start, start + n))
+        return states._replace(epoch=start + n), {"loss": np.arange(start, start + n, dtype=float)}
+
+    def apply(self, states, intervention, axes):
+        self.applied.append((states.epoch, intervention))
+        return states
+
+
+class _EveryThree:
+    """A rule: chunks of at most 3 epochs; decides 'rescue' after the chunk ending at 6."""
+
+    def stop_after(self, epoch):
+        return epoch + 3
+
+    def decide(self, start, stop, metrics):
+        assert metrics["loss"].tolist() == list(range(start, stop))  # the chunk's own metrics
+        return ("rescue",) if stop == 6 else ()
+
+
+def test_a_rule_ends_chunks_and_its_interventions_follow_the_scheduled_ones():
+    from typing import NamedTuple
+
+    from ghostmech.training.engine import MemorySink, Schedule, drive
+    from ghostmech.training.interventions import SetLR
+
+    class S(NamedTuple):
+        epoch: int
+        net: object = None
+
+    scheduled = SetLR(6, 0.1)
+    sched = Schedule(epochs=10, chunk=4, checkpoints=(6,), interventions=(scheduled,))
+    ex, sink = _Counting(), MemorySink()
+    out = drive(S(0), ex, sched, sink, rule=_EveryThree())
+    assert out.epoch == 10
+    assert ex.chunks == [(0, 3), (3, 6), (6, 9), (9, 10)]  # the rule's 3 and the schedule's end
+    assert ex.applied == [(6, scheduled), (6, "rescue")]  # after the checkpoint at 6, in order
+    assert list(sink.saved) == [6]
+    np.testing.assert_array_equal(sink.metrics()["loss"], np.arange(10))
+    # negative control: without the rule the chunks are the schedule's and nothing is decided
+    ex2 = _Counting()
+    drive(S(0), ex2, sched, MemorySink())
+    assert ex2.chunks == [(0, 4), (4, 6), (6, 10)] and ex2.applied == [(6, scheduled)]

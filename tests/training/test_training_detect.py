@@ -70,6 +70,7 @@ from ghostmech.training.detect import (  # noqa: E402
     classify,
     critical_lr,
     escaped,
+    trapped_from,
 )
 
 
@@ -143,3 +144,57 @@ def test_critical_lr_on_a_planted_step_and_its_negative_control():
     assert not critical_lr(lrs, [0, 0, 0, 0], level=0.5, rule="onset").found
     with pytest.raises(ValueError, match="rule"):
         critical_lr(lrs, [0, 0, 1, 1], level=0.5, rule="majority")
+
+
+def _logistic(lrs, at, steep=8.0):
+    """A fraction rising from 0 to 1 through ½ exactly at ``at`` (smooth in log lr)."""
+    return 1 / (1 + np.exp(-steep * (np.log10(lrs) - np.log10(at))))
+
+
+@pytest.mark.parametrize("at", [0.0123, 0.05, 0.31])
+def test_critical_lr_brackets_a_known_crossing(at):
+    lrs = np.logspace(-2.5, 0, 16)
+    trapped = _logistic(lrs, at)  # ½ crossed between the two grid lrs around `at`
+    for rule in ("onset", "sustained"):
+        c = critical_lr(lrs, trapped, level=0.5, rule=rule)
+        assert c.lo < at <= c.hi and np.searchsorted(lrs, at) == np.searchsorted(lrs, c.hi)
+        assert c.value == pytest.approx(np.sqrt(c.lo * c.hi))
+    learned = np.where(lrs < 3e-3, 0.0, 1 - trapped)  # too slow at the smallest lr, then falls
+    c = critical_lr(lrs, learned, level=0.5, rule="falls_after_peak")
+    assert c.lo < at <= c.hi
+
+
+def test_critical_lr_negative_controls_must_not_find_a_crossing():
+    lrs = np.logspace(-2.5, 0, 16)
+    never = _logistic(lrs, 30.0)  # crosses ½ far beyond the grid
+    for rule in ("onset", "sustained"):
+        assert not critical_lr(lrs, never, level=0.5, rule=rule).found
+    assert not critical_lr(lrs, 1 - never, level=0.5, rule="falls_after_peak").found
+    blip = np.where(np.isclose(lrs, lrs[3]), 1.0, never)  # one lr trapped, the rest not
+    assert critical_lr(lrs, blip, level=0.5, rule="onset").hi == lrs[3]
+    assert not critical_lr(lrs, blip, level=0.5, rule="sustained").found  # not sustained
+
+
+def test_trapped_from_planted_tails_and_negative_control():
+    flags = np.zeros((3, 40), bool)
+    flags[0, 25:] = True  # trapped from 25
+    flags[1, 5:15] = True  # trapped for a while, escaped: not trapped at the end
+    flags[2, :] = True
+    np.testing.assert_array_equal(trapped_from(flags), [25, -1, 0])
+    flags[0, 30] = False  # a one-epoch gap moves the start past it
+    assert trapped_from(flags[0]) == 31
+    with pytest.raises(ValueError, match="flags"):
+        trapped_from(np.zeros(0, bool))
+
+
+def test_strict_and_non_strict_thresholds_agree_on_float32_losses():
+    """The figures' rules 'L > 0.9' and 'L < 0.1' read as `classify`'s ≥ / ≤: no float32
+    number equals the float64 0.9 or 0.1, so they agree on every float32 loss."""
+    for t in (0.9, 0.1):
+        x = np.float32(t)
+        near = np.array([np.nextafter(x, np.float32(-1)), x, np.nextafter(x, np.float32(2))])
+        wide = near.astype(np.float64)  # the float32 numbers around t, as classify reads them
+        np.testing.assert_array_equal(wide > t, wide >= t)
+        np.testing.assert_array_equal(wide < t, wide <= t)
+    # negative control: a float64 loss exactly at the threshold does tell them apart
+    assert (np.float64(0.9) >= 0.9) and not (np.float64(0.9) > 0.9)

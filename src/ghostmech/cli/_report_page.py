@@ -4,7 +4,7 @@ against the learning rate, the final-loss heatmap and the learning curves.
 The page leads with the sweep's answer: the fraction of networks learned and trapped at
 each learning rate (95 % Wilson intervals, `ghostmech.runs.outcomes`), the critical learning
 rate where the fraction learned falls below ½ above its peak
-(`ghostmech.paper.critical_delay.critical_from_fraction`), and every network's final loss.
+(`ghostmech.training.detect.critical_lr`, rule ``"falls_after_peak"`` at ½), and every network's final loss.
 Figures are drawn at `REPORT_DPI` and shown at their natural size (1000 px wide, tick
 labels 12.5 px); learning curves share one log y-axis per figure.
 """
@@ -79,11 +79,12 @@ def description_blocks(config) -> list[str]:
 
 
 def _eta_c(outcomes) -> float:
-    from ghostmech.paper.critical_delay import critical_from_fraction
+    from ghostmech.training.detect import critical_lr
 
     if outcomes.lrs.size < 2:
         return math.nan
-    return critical_from_fraction(outcomes.lrs, outcomes.fraction("learned")[0])[2]
+    frac = outcomes.fraction("learned")[0]
+    return critical_lr(outcomes.lrs, frac, level=0.5, rule="falls_after_peak").value
 
 
 def _outcome_table(outcomes, eta_c: float) -> list[str]:

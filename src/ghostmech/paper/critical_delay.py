@@ -8,7 +8,8 @@ the grid cannot bias the exponent), with the exact rank-one kernel, and call a n
 below `LEARNED` (trapped networks sit at L = R/T = 1, learned ones near 0.02).
 
 η_c(T) is the geometric midpoint between the last lr, above the best lr,
-whose fraction learned is ≥ ½ and the next one (`critical_from_fraction`).
+whose fraction learned is ≥ ½ and the next one (`critical_from_fraction`:
+`ghostmech.training.detect.critical_lr`, rule ``"falls_after_peak"``).
 Each seed also gets its own η_c (the same rule on its 0/1 learned curve,
 `per_seed_critical`), and the exponent is the least-squares slope of log η_c
 against log T over all (seed, T) points, with its 95 % t-interval
@@ -25,6 +26,9 @@ interval (≈ −1.0) is ~5 standard errors from 0: the verdict is decisive.
 
 Registered as figure ``fig9`` (``ghostmech reproduce fig9``) by
 ``ghostmech.paper`` (see docs/reproduction.md).
+
+Sizes: `QUICK` / `FULL` stay here: one lr grid per delay, each with its own
+epochs, which one shipped config (one task, one delay) cannot hold.
 """
 
 from __future__ import annotations
@@ -38,11 +42,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
-from ghostmech.paper.fig3a import rank1_init
+from ghostmech.paper.fig3a import rank1_init, train_checkpointed
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_fraction
 from ghostmech.stats import slope_ci
-from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.training.detect import Critical, Outcome, classify, critical_lr
 
 __all__ = [
     "run",
@@ -54,10 +58,12 @@ __all__ = [
     "fraction_learned",
     "fit_exponent",
     "per_seed_critical",
+    "learned",
     "epochs_for",
 ]
 
-LEARNED = 0.1  # final L below this: learned
+LEARNED = 0.1  # learned: final L < 0.1 (trapped ones sit at L = R/T = 1, learned near 0.02)
+HALF = 0.5  # η_c: where the fraction learned falls below ½ above its peak
 CANONICAL_EXPONENT = -4.0
 EXPONENT_MAX = 0.0  # verdict: the exponent's 95 % interval lies below 0 (η_c falls with T)
 
@@ -82,41 +88,38 @@ def epochs_for(delay: int, size: Sizes) -> int:
     return int(size.epochs * max(1.0, (delay / 20.0) ** 2))
 
 
-def critical_from_fraction(lrs, frac, level: float = 0.5) -> tuple[float, float, float]:
-    """``(η_lo, η_hi, √(η_lo η_hi))`` where the fraction learned falls below ``level`` above
-    its peak; NaNs when the peak is below ``level`` or the fraction never falls."""
-    lrs, frac = np.asarray(lrs, float), np.asarray(frac, float)
-    p = int(np.argmax(frac))
-    after = np.flatnonzero(frac[p:] < level)
-    if frac[p] < level or after.size == 0:
-        return math.nan, math.nan, math.nan
-    j = p + int(after[0])
-    return float(lrs[j - 1]), float(lrs[j]), math.sqrt(lrs[j - 1] * lrs[j])
+def critical_from_fraction(lrs, frac, level: float = HALF) -> Critical:
+    """η_c of a fraction-learned curve: `ghostmech.training.detect.critical_lr` by rule
+    ``"falls_after_peak"`` (the first lr above the peak where the fraction is below
+    ``level``), bracketed ``lo < η_c ≤ hi``, ``value = √(lo·hi)`` (NaN if none)."""
+    return critical_lr(lrs, frac, level=level, rule="falls_after_peak")
+
+
+def learned(final) -> np.ndarray:
+    """Per network: final loss below `LEARNED` (`classify` == LEARNED; NaN: not learned)."""
+    return classify(final, learned_below=LEARNED) == Outcome.LEARNED
 
 
 def per_seed_critical(lrs, final) -> np.ndarray:
     """η_c of each seed ``[n_seeds]`` from final losses ``[n_lrs, n_seeds]``: the
     `critical_from_fraction` midpoint on that seed's 0/1 learned curve (NaN if none)."""
-    learned = (np.asarray(final) < LEARNED).astype(float)
-    return np.asarray(
-        [critical_from_fraction(lrs, learned[:, s])[2] for s in range(learned.shape[1])]
-    )
+    ok = learned(final).astype(float)
+    return np.asarray([critical_from_fraction(lrs, ok[:, s]).value for s in range(ok.shape[1])])
 
 
 def fraction_learned(
     lrs, *, key: jax.Array, n_seeds: int, epochs: int, delay: int = 20
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fraction of ``n_seeds`` rank-one networks learned per lr ``[n_lrs]``, and final losses
-    ``[n_lrs, n_seeds]``; the same initial networks at every lr, one kernel program."""
+    ``[n_lrs, n_seeds]``; the same initial networks at every lr, trained by the engine's
+    rank-one kernel (`ghostmech.paper.fig3a.train_checkpointed`)."""
     lrs = np.asarray(lrs, float)
     m, n, b = rank1_init(jax.random.split(key, n_seeds))
     reps = [jnp.tile(a, (lrs.size, 1)) for a in (m, n, b)]
     lr = jnp.repeat(jnp.asarray(lrs, jnp.float32), n_seeds)
-    _, met = train_rank1_da_grid(
-        *reps, lr, epochs=epochs, delay=delay, response=delay, chunk=min(epochs, 10_000)
-    )
+    _, met = train_checkpointed(reps, lr, epochs, (), chunk=min(epochs, 10_000), delay=delay)
     final = met["loss"][:, -1].reshape(lrs.size, n_seeds)
-    return (final < LEARNED).mean(axis=1), final
+    return learned(final).mean(axis=1), final
 
 
 def fit_exponent(delays, etas) -> float:
@@ -142,7 +145,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
             delay=T,
         )
         grids[f"T = {T}"], fracs[f"T = {T}"] = lrs, frac
-        etas.append(critical_from_fraction(lrs, frac)[2])
+        etas.append(critical_from_fraction(lrs, frac).value)
         per_seed.append(per_seed_critical(lrs, final))
     slope = fit_exponent(size.delays, etas)
     x = np.log(np.repeat(np.asarray(size.delays, float), size.n_seeds))

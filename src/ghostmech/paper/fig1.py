@@ -9,6 +9,9 @@ Measured here, by integrating the flows numerically (scipy, rtol 1e-10):
   finite window shortens it by 2(π/2 − arctan(L/√ε))/√ε ≈ 2/L: < 0.5 % at L = 100),
   for several ε, and the share of it spent in the bottleneck |x| ≤ 1;
 * a trajectory of ẋ = x² − 0.5 from x = −L never passes: it settles at −√0.5.
+
+Sizes: this figure trains no RNN (closed-form flows), so its settings live in
+this module, not in a shipped config (`ghostmech.paper.settings`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
 Verdicts compare measurements with the closed forms of docs/theory.md, written out here
 (not taken from :mod:`ghostmech.canonical`, so a wrong library fails them):
 ε* = π²/(4T²), ε₀ = ε*/4, η_c = 3π⁴/(32T⁵), plateau ≈ 8(ε₀'^{5/2} − ε*^{5/2})/(5πη).
+
+Sizes: the canonical model trains no RNN, so `QUICK` / `FULL` live in this
+module, not in a shipped config (`ghostmech.paper.settings`).
 """
 
 from __future__ import annotations

@@ -28,6 +28,11 @@ stops at the ramp stage and reports the kind without judging it.
 The helpers here (`rank1_init`, `train_checkpointed`, `as_network`,
 `count_fixed_points`, `latent_flow_1d`) are shared by Figs. 3B, 6A, 8B and
 the critical-delay figure.
+
+Sizes: ``--full`` reads lr, epochs and the panel epochs from the shipped
+``fig3a.full.toml`` (`full_sizes`); the quick size stays in `QUICK` here, because
+the ``fig3a`` quick config is the worked example of docs/guide/tutorial.md (2000
+epochs, recorded outputs) while this figure's quick run needs 16,000 epochs.
 """
 
 from __future__ import annotations
@@ -116,9 +121,10 @@ def as_network(m, n, b, *, template: RateRNN) -> RateRNN:
 
 
 def train_checkpointed(
-    params, lr, epochs: int, checkpoints, *, chunk: int = 2000, preset: str = PRESET
-):
-    """SGD on DA (T = 20 + 20) of the rank-one networks ``params = (m, n, b)`` (``[nets, N]``)
+    params, lr, epochs: int, checkpoints, *, chunk: int = 2000, preset: str = PRESET,
+    delay: int = 20,
+):  # fmt: skip
+    """SGD on DA (T = ``delay`` + ``delay``, default 20 + 20) of the rank-one networks ``params = (m, n, b)`` (``[nets, N]``)
     through the training engine (`ghostmech.training.engine.drive`, the rank-one kernel),
     the parameters saved at each epoch of ``checkpoints`` (and 0, ``epochs``).
 
@@ -133,7 +139,7 @@ def train_checkpointed(
     lrs = jnp.broadcast_to(jnp.asarray(lr, jnp.float32), (g,))
     init = eqx.filter_vmap(lambda net, lr, key: init_state(net, optimizer="sgd", lr=lr, key=key))
     states = init(nets, lrs, jax.random.split(jax.random.key(0), g))
-    task = DelayedActivation(20, 20)
+    task = DelayedActivation(delay, delay)
     marks = sorted({0, *(int(c) for c in checkpoints if 0 <= c <= epochs), epochs})
     schedule = make_schedule(epochs, chunk=chunk, checkpoints=marks)
     sink = MemorySink()

@@ -26,6 +26,9 @@ DMTS inventory flickers (a random span holds a change with p ≈ 0.2–0.35), so
 the pooled test had p = 0.018, 0.25 and 0.17, and the cycle was found in 3/5,
 0/1 and 2/5 escaped networks: at quick size the verdict is decided by which
 networks happen to escape, not by the flow.
+
+Sizes: `QUICK` / `FULL` stay here (several seeds and analysis windows the
+shipped ``fig4_dmts`` config, one network, does not hold).
 """
 
 from __future__ import annotations

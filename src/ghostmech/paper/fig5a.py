@@ -4,7 +4,8 @@ Setting (docs/model.md §4, 5A–B): N = 100, full-rank W Xavier-uniform, b ~ U(
 r₀ = tanh(N(0, 0.1²)), α = 0.5, noise s.d. 1e-2 inside the tanh, tanh readout
 (Eq. 38), DCD 10/50/50 ms at Δt = 5 ms, one trial per type, SGD lr 1e-2,
 3001 epochs, snapshots 10, 200, 1000, 3000. Quick: N = 32, 300 epochs,
-snapshots 10, 100, 200, 300 (same lr, same timings).
+snapshots 10, 100, 200, 300 (same lr, same timings). N, lr and epochs are read
+from the shipped config ``fig5_dcd`` (`sizes`; quick / full variant).
 
 Analysis (Eq. 39): the speed q(r) = ½‖f(r)‖², f(r) = α(−r + tanh(W r + b)),
 inputs zero, is minimised with :func:`ghostmech.dynamics.find_points` from a
@@ -40,6 +41,7 @@ from ghostmech.dynamics import (
     sample_starts,
 )
 from ghostmech.networks import PRESETS, make_preset, run_batch
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.plotting.dynamics import plot_pca, plot_timeline
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -51,8 +53,9 @@ from ghostmech.training import fit
 __all__ = [
     "run",
     "Sizes",
-    "QUICK",
-    "FULL",
+    "CONFIG",
+    "SNAPSHOTS",
+    "sizes",
     "train_snapshots",
     "pool_starts",
     "scan_points",
@@ -77,8 +80,21 @@ class Sizes:
     max_starts: int = 128
 
 
-QUICK = Sizes(n=32, lr=1e-2, epochs=300, snapshots=(10, 100, 200, 300))
-FULL = Sizes(n=100, lr=1e-2, epochs=3001, snapshots=(10, 200, 1000, 3000))
+CONFIG = "fig5_dcd"  # the shipped config (quick and full variants) this figure trains
+#: the analysed and drawn epochs (analysis, not training: every epoch is saved), per mode
+SNAPSHOTS = {True: (10, 100, 200, 300), False: (10, 200, 1000, 3000)}
+
+
+def sizes(quick: bool, config: str = CONFIG, snapshots: dict | None = None) -> Sizes:
+    """N, lr and epochs of the shipped config ``config`` (quick or full variant), with the
+    figure's snapshots (``snapshots[quick]``, default `SNAPSHOTS`)."""
+    cfg = settings.shipped(config, quick=quick)
+    snaps = (SNAPSHOTS if snapshots is None else snapshots)[quick]
+    if max(snaps) > cfg.training.epochs:
+        raise ValueError(f"config {config!r}: training.epochs (={cfg.training.epochs}) must "
+                         f"reach the snapshots {snaps}")  # fmt: skip
+    return Sizes(n=cfg.network.n, lr=float(cfg.training.lr), epochs=cfg.training.epochs,
+                 snapshots=snaps)  # fmt: skip
 
 
 def train_snapshots(preset: str, size: Sizes, *, key: jax.Array, optimizer: str = "sgd"):
@@ -319,7 +335,7 @@ def analyse(res, task, snapshots, size: Sizes, *, key: jax.Array) -> dict[int, P
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Train the full-rank DCD network, find its points, measure claim 5, draw panels A–H."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     k_train, k_starts = jax.random.split(key)
     task, res = train_snapshots("fig5_dcd", size, key=k_train)
     found = analyse(res, task, size.snapshots, size, key=k_starts)

@@ -31,6 +31,12 @@ epochs). So the quick verdict checks only that full rank's η_c is higher
 (interval above 0, ``QUICK_RATIO_DECADES``); "about two orders of magnitude"
 is decided at full size (``RATIO_DECADES``; measured near full size: 10^1.8,
 docs/reproduction.md).
+
+Sizes: ``--full`` reads both grids from the shipped ``fig6a_rank1`` /
+``fig6a_full`` full configs (`full_sizes`); `QUICK` stays here, because the
+``fig6a_rank1`` quick config is the worked example of docs/guide/sweeps.md,
+docs/guide/critical-lr.md and ``ghostmech critical-lr`` (docs/critical.md) at T = 20
+with recorded outputs, and this quick run uses T = 10.
 """
 
 from __future__ import annotations
@@ -46,9 +52,9 @@ from ghostmech.networks import make_preset
 from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.paper.critical_delay import (
-    LEARNED,
     critical_from_fraction,
     fraction_learned,
+    learned,
     per_seed_critical,
 )
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -106,7 +112,7 @@ def full_rank_fraction(lrs, *, key, n_seeds: int, epochs: int, delay: int):
         chunk=min(epochs, 5000),
     )
     final = res.metrics["loss"][..., -1]
-    return (final < LEARNED).mean(axis=1), final
+    return learned(final).mean(axis=1), final
 
 
 def _half_step(grid: tuple[float, float, int]) -> float:

@@ -14,6 +14,7 @@ the smallest and the largest rank over all (lr, seed): the epochs to learn
 largest rank (Mann–Whitney U), and the fraction trapped is larger for rank one
 (Fisher exact test), fractions with 95 % Clopper–Pearson intervals.
 Quick: T = 10, K ∈ {1, 100}, lr ∈ logspace(−1.5, 0, 4), 6 seeds, 800 epochs.
+Both sizes are read from the shipped config ``fig6b`` (`sizes`; quick / full).
 Quick size, by power (`stats.fisher_power`): at the design effect of rank one
 trapped at half the (lr, seed) pairs (the lrs above its η_c ≈ 0.05 at T = 10,
 Fig. 9 pilot, are 3 of the 4) and rank 100 at 5 %, 6 seeds (24 networks per
@@ -38,7 +39,7 @@ import numpy as np
 from ghostmech.networks import make_preset
 from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
-from ghostmech.paper.critical_delay import LEARNED
+from ghostmech.paper.critical_delay import learned
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
@@ -46,7 +47,7 @@ from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 from ghostmech.training.detect import TRAPPED_ABOVE, Outcome, classify
 
-__all__ = ["run", "Sizes", "QUICK", "FULL", "epochs_to_learn"]
+__all__ = ["run", "Sizes", "CONFIG", "sizes", "epochs_to_learn"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,13 @@ class Sizes:
     delay: int
 
 
-QUICK = Sizes(ranks=(1, 100), lrs=(-1.5, 0.0, 4), n_seeds=6, epochs=800, delay=10)
+CONFIG = "fig6b"  # the shipped config (quick and full variants) this figure trains
 
 
-def full_sizes() -> Sizes:
-    """The paper's sizes, from the shipped ``fig6b`` full config."""
-    cfg = settings.shipped("fig6b")
+def sizes(quick: bool) -> Sizes:
+    """The sizes of the shipped ``fig6b`` config (quick or full variant): ``grid.rank``,
+    the ``grid.lr`` log range, seeds, epochs and the delay (quick: power in the docstring)."""
+    cfg = settings.shipped(CONFIG, quick=quick)
     return Sizes(
         ranks=tuple(int(r) for r in cfg.grid.rank),
         lrs=settings.lr_logspace(cfg),
@@ -75,12 +77,10 @@ def full_sizes() -> Sizes:
     )
 
 
-FULL = full_sizes()
-
-
 def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
-    """First epoch with L < `LEARNED` along the last axis (NaN where never)."""
-    below = loss < LEARNED
+    """First epoch with L < `critical_delay.LEARNED` along the last axis (NaN where never): the
+    first epoch `critical_delay.learned` (`detect.classify`) calls learned."""
+    below = learned(loss)
     first = np.argmax(below, axis=-1).astype(float)
     return np.where(below.any(axis=-1), first, np.nan)
 
@@ -133,7 +133,7 @@ def _claims(ranks, stats, quick: bool = False) -> list[Claim]:
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """One sweep per rank; epochs to learn and fraction trapped per rank and lr."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     lrs = np.logspace(*size.lrs)
     seeds = [int(s) for s in jax.random.randint(key, (size.n_seeds,), 0, 2**31 - 1)]
     stats = {}

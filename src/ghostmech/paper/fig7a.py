@@ -4,13 +4,17 @@ whose networks are trapped although their firing rates are NOT saturated.
 Setting (docs/model.md §4, 7A–B): N = 100, full-rank W Xavier-uniform, b ~ U(−1, 1),
 r₀ = 0, no noise, one trial per type, sigmoid readout (Eq. 38), DMTS
 30/80/50 ms at Δt = 5 ms, SGD, lr = logspace(−3, 1, 20), 20 seeds, 20,000
-epochs. Quick: N = 100, lr = logspace(−2, 1, 7), 3 seeds, 1000 epochs.
+epochs. Quick: N = 100, lr = logspace(−2, 1, 7), 4 seeds, 1000 epochs. Both sizes
+are read from the shipped config ``fig7_dmts`` (`sizes`; quick / full variant).
 
 Per network (final epoch), with L₀ = Σ ŷ²/Σ 1 the loss of the constant output
 z ≡ 0 (which the sigmoid readout reaches by saturating):
 
 * learned: final loss ≤ ``LEARNED_LOSS``·L₀;
-* trapped: final loss ≥ ``TRAP_LOSS``·L₀ and ‖∇L‖ < ``TRAP_GRAD`` (no-learning zone).
+* trapped: final loss ≥ ``TRAP_LOSS``·L₀ and ‖∇L‖ < ``TRAP_GRAD`` (no-learning zone);
+
+both by `ghostmech.training.detect.classify` with these thresholds, and η_c by
+`ghostmech.training.detect.critical_lr` (rule ``"sustained"`` at ``MAJORITY``).
 
 Saturation of a trapped network, over trials × steps × units of the noise-free
 trials: mean tanh′(W r + W_in u + b) = mean (1 − tanh²), and the fraction of
@@ -38,7 +42,7 @@ Claims, with 95 % Clopper–Pearson intervals on every fraction of networks:
   DCD networks trapped at η_c had 39 % of their rates at |r| > 0.99
   (docs/reproduction.md): that is a finding of ours, not the paper's.
 
-Quick sizes, by power (`ghostmech.stats`): at the design effect of
+Quick sizes (``fig7_dmts.quick.toml``), by power (`ghostmech.stats`): at the design effect of
 Fig. 7A (≥ 90 % of the seeds learn just below η_c and are trapped above it;
 quick η_c = 1 leaves 3 lrs ≥ η_c), 4 seeds give 12 networks above η_c:
 binomial power 0.89 at p = 0.9 (0.98 at p = 0.95), Fisher power 0.94 for
@@ -59,30 +63,31 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.networks import PRESETS, make_preset, run_batch
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.stats import ALPHA, binomial_greater, fisher_greater, fraction_fields
 from ghostmech.tasks import make_task
 from ghostmech.training import sweep
+from ghostmech.training.detect import Outcome, classify, critical_lr
 
 __all__ = [
     "run",
     "Sizes",
-    "QUICK",
-    "FULL",
+    "CONFIG",
+    "sizes",
     "lr_sweep",
     "saturation",
     "sweep_claims",
     "draw_sweep",
-    "critical_lr",
     "network_7b",
     "claim_7b",
 ]
 
-LEARNED_LOSS = 0.5  # learned: final loss ≤ 0.5·L₀
-TRAP_LOSS = 0.9
-TRAP_GRAD = 1e-3
+LEARNED_LOSS = 0.5  # learned: final loss ≤ 0.5·L₀ (halfway between silence and the target)
+TRAP_LOSS = 0.9  # trapped: final loss ≥ 0.9·L₀ (no better than the silent output z ≡ 0) ...
+TRAP_GRAD = 1e-3  # ... and ‖∇L‖ < 1e-3 (the no-learning zone: docs/theory.md, Fig. 3B)
 MAJORITY = 0.5  # the critical lr: first lr from which ≥ half the seeds are trapped, to the end
 LEARN_PEAK = 0.6  # some lr below it learns with ≥ 60 % of seeds
 SATURATED_RATE = 0.99  # the saturation regime: |r| > 0.99 (tanh′ < 0.02)
@@ -107,8 +112,17 @@ class Sizes:
         return np.logspace(self.lr_lo, self.lr_hi, self.n_lrs)
 
 
-QUICK = Sizes(n=100, lr_lo=-2, lr_hi=1, n_lrs=7, n_seeds=4, epochs=1000)  # power: docstring
-FULL = Sizes(n=100, lr_lo=-3, lr_hi=1, n_lrs=20, n_seeds=20, epochs=20_000)
+CONFIG = "fig7_dmts"  # the shipped config (quick and full variants) this figure trains
+
+
+def sizes(quick: bool, config: str = CONFIG) -> Sizes:
+    """The sizes of the shipped config ``config`` (its quick or full variant): N, the
+    ``grid.lr`` log range, the number of seeds and the epochs, what ``ghostmech sweep
+    CONFIG --quick/--full`` trains (quick: power in the module docstring)."""
+    cfg = settings.shipped(config, quick=quick)
+    lo, hi, num = settings.lr_logspace(cfg)
+    return Sizes(n=cfg.network.n, lr_lo=lo, lr_hi=hi, n_lrs=num, n_seeds=settings.n_seeds(cfg),
+                 epochs=cfg.training.epochs)  # fmt: skip
 
 
 def lr_sweep(preset: str, size: Sizes, *, seed0: int):
@@ -163,22 +177,14 @@ def outcomes(task, res) -> dict[str, np.ndarray]:
     y = np.asarray(task.all_trials().targets)
     l_zero = float(np.mean(y**2))
     loss, grad = res.metrics["loss"][..., -1], res.metrics["grad_norm"][..., -1]
-    trapped = (loss >= TRAP_LOSS * l_zero) & (grad < TRAP_GRAD)
+    code = classify(loss, grad, l_zero=l_zero, learned_below=LEARNED_LOSS,
+                    trapped_above=TRAP_LOSS, grad_below=TRAP_GRAD)  # fmt: skip
     return {
-        "learned": loss <= LEARNED_LOSS * l_zero,
-        "trapped": trapped,
+        "learned": code == Outcome.LEARNED,
+        "trapped": code == Outcome.TRAPPED,
         "loss": loss,
         "l_zero": l_zero,
     }
-
-
-def critical_lr(lrs: np.ndarray, frac_trapped: np.ndarray) -> float:
-    """First lr from which the trapped fraction stays ≥ ``MAJORITY`` (NaN if none)."""
-    ok = frac_trapped >= MAJORITY
-    for i in range(len(lrs)):
-        if ok[i:].all():
-            return float(lrs[i])
-    return float("nan")
 
 
 def _saturation_of(res, which: np.ndarray, task) -> np.ndarray | None:
@@ -191,7 +197,8 @@ def _saturation_of(res, which: np.ndarray, task) -> np.ndarray | None:
 
 def _critical_claim(o: dict, lrs) -> tuple[Claim, float]:
     f_learn, f_trap = o["learned"].mean(1), o["trapped"].mean(1)
-    eta_c = critical_lr(lrs, f_trap)
+    # η_c = the first lr of the grid from which ≥ MAJORITY are trapped to the largest lr
+    eta_c = critical_lr(lrs, f_trap, level=MAJORITY, rule="sustained").hi
     above = lrs >= eta_c if np.isfinite(eta_c) else np.zeros(lrs.size, bool)
     below = np.flatnonzero(~above)
     peak = int(below[np.argmax(f_learn[below])]) if below.size else -1
@@ -350,7 +357,7 @@ def run_sweep_figure(name: str, preset: str, size: Sizes, quick: bool, out: Path
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Full-rank DMTS lr sweep (claim 7) and the Fig. 7B network's saturation."""
-    res = run_sweep_figure("fig7a", "fig7_dmts", QUICK if quick else FULL, quick, out, key)
+    res = run_sweep_figure("fig7a", "fig7_dmts", sizes(quick), quick, out, key)
     seed0 = int(jax.random.randint(jax.random.fold_in(key, 7), (), 0, 2**20))
     task, net = network_7b(NETS_7B[quick], seed0=seed0)
     return dataclasses.replace(res, claims=[*res.claims, claim_7b(task, net)])

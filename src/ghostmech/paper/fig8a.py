@@ -7,6 +7,9 @@ the closed form (``method="closed"``). For each β we measure
 
 its sign (negative: a descent step increases ε, towards recovery), and the
 decay rate of ρ with β over β ∈ {0.5, 1, 2} (docs/theory.md §2.2: roughly e^{−β x_θ}).
+
+Sizes: a landscape of the canonical model, no RNN trained: its settings live in
+this module, not in a shipped config (`ghostmech.paper.settings`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ lr 0.02: 6000 epochs at β = 10, then 100 epochs at β ∈ logspace(−3, 1, 30)
 100 seeds. The second phase is one program over (trapped seed × β): β is
 per-network data (:func:`ghostmech.training.rescue.train_rank1_da_rescue`).
 
-Trapped (after phase 1): L > 0.9 and float32 ‖∇L‖ < 1e-6 (Fig. 3B's rule).
+Trapped (after phase 1): L > 0.9 and float32 ‖∇L‖ < 1e-6 (Fig. 3B's rule,
+`ghostmech.training.detect.classify` with Fig. 3B's thresholds; the epoch from which
+a curve stays trapped: `ghostmech.training.detect.trapped_from`).
 Rescued: after the 100 low-β epochs, evaluated back at β = 10, the network
 is no longer trapped. Claim: the fraction rescued is high at intermediate β
 and low at both ends (β = 10 is no intervention; β → 0 leaves no gradient).
@@ -19,7 +21,8 @@ the share of low-β episodes after which the network is not trapped at once
 low-β phase; automatic: epochs at low β plus one detection epoch per rescue).
 
 Quick mode uses lr 0.06 and 2000 phase-1 epochs (the networks are trapped
-about three times sooner than at lr 0.02), 24 seeds and 9 β values.
+about three times sooner than at lr 0.02), 24 seeds and 9 β values. Both sizes
+are read from the shipped config ``fig8b`` (`sizes`; quick / full variant).
 
 The paper's claim is decided by two one-sided Fisher exact tests on the
 trapped networks (`ghostmech.stats`), each at α/n_β (Bonferroni: the
@@ -39,16 +42,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.paper.fig3a import rank1_init
 from ghostmech.paper.fig3b import GRAD_TRAPPED, LOSS_TRAPPED
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves, plot_fraction
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields
+from ghostmech.training.detect import Outcome, classify, trapped_from
 from ghostmech.training.kernels import rank1_da_value_and_grad
 from ghostmech.training.rescue import Rescue, train_rank1_da_rescue
 
-__all__ = ["run", "Sizes", "QUICK", "FULL", "trapped_at_beta", "episode_success", "AUTO"]
+__all__ = ["run", "Sizes", "CONFIG", "sizes", "trapped_at_beta", "episode_success", "AUTO"]
 
 BETA, RESCUE_EPOCHS = 10.0, 100
 PEAK_MIN = 0.8  # design effect of the power calculation: the best β rescues 80 %
@@ -66,28 +71,43 @@ class Sizes:
     epochs: int
 
 
-QUICK = Sizes(n_seeds=24, n_betas=9, lr=0.06, epochs=2000)  # traps ~3x sooner than lr 0.02
-FULL = Sizes(n_seeds=100, n_betas=30, lr=0.02, epochs=6000)
+CONFIG = "fig8b"  # the shipped config (quick and full variants) this figure trains
+BETA_GRID = (-3.0, 1.0)  # phase 2: β ∈ logspace(−3, 1, n_betas) (docs/model.md §4, 8B)
+
+
+def sizes(quick: bool) -> Sizes:
+    """The sizes of the shipped config ``fig8b`` (quick or full variant): seeds, the number
+    of ``grid.axes.beta_after`` values, lr and the phase-1 epochs (the intervention's
+    epoch; the config trains ``RESCUE_EPOCHS`` more at low β)."""
+    cfg = settings.shipped(CONFIG, quick=quick)
+    lo, hi, n_betas = settings.axis_logspace(cfg, "beta_after")
+    epochs = settings.phase_epoch(cfg)
+    if (lo, hi) != BETA_GRID or cfg.training.epochs != epochs + RESCUE_EPOCHS:
+        raise ValueError(f"config {CONFIG!r}: beta_after must span logspace{BETA_GRID} and "
+                         f"training.epochs = {epochs} + {RESCUE_EPOCHS}")  # fmt: skip
+    return Sizes(n_seeds=settings.n_seeds(cfg), n_betas=n_betas, lr=float(cfg.training.lr),
+                 epochs=epochs)  # fmt: skip
 
 
 _value_and_grad = jax.jit(rank1_da_value_and_grad, static_argnames=("delay", "response"))
+
+
+def _trapped(loss, grad) -> np.ndarray:
+    """Fig. 3B's rule through `classify`: L > `LOSS_TRAPPED` and ‖∇L‖ < `GRAD_TRAPPED`."""
+    code = classify(loss, grad, trapped_above=LOSS_TRAPPED, grad_below=GRAD_TRAPPED)
+    return code == Outcome.TRAPPED
 
 
 def trapped_at_beta(params: dict, beta: float = BETA) -> np.ndarray:
     """Per network ``[nets]``: at confidence ``beta``, L > 0.9 and ‖∇L‖ < 1e-6 (float32)."""
     loss, grads = _value_and_grad(*(jnp.asarray(params[k]) for k in "mnb"), beta=beta)
     gn = np.sqrt(sum((np.asarray(g) ** 2).sum(-1) for g in grads))
-    return (np.asarray(loss) > LOSS_TRAPPED) & (gn < GRAD_TRAPPED)
+    return _trapped(np.asarray(loss), gn)
 
 
 def _first_trapped(loss: np.ndarray, grad: np.ndarray) -> np.ndarray:
     """First epoch from which a curve stays trapped to its end (−1: not trapped at the end)."""
-    flags = (loss > LOSS_TRAPPED) & (grad < GRAD_TRAPPED)
-    out = np.full(loss.shape[0], -1)
-    for i, f in enumerate(flags):
-        if f[-1]:
-            out[i] = f.size - int(np.argmin(f[::-1])) if not f.all() else 0
-    return out
+    return trapped_from(_trapped(loss, grad))
 
 
 def _manual(params, idx, betas, lr):
@@ -185,7 +205,7 @@ def _auto(starts, params, metrics, trapped_from, epochs, best_rescued) -> dict:
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Phase 1 (β = 10), the β grid for the trapped seeds, and the automatic rule."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     nets = size.n_seeds
     params0 = [jnp.concatenate([a, a]) for a in rank1_init(jax.random.split(key, nets))]
     both = train_rank1_da_rescue(
@@ -199,7 +219,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     params1, metrics1, starts, params_auto, metrics_auto = _split(both, nets)
     trapped_from = _first_trapped(metrics1["loss"], metrics1["grad_norm"])
     idx = np.flatnonzero(trapped_at_beta(params1))
-    betas = np.logspace(-3, 1, size.n_betas)
+    betas = np.logspace(*BETA_GRID, size.n_betas)
     rescued = _manual(params1, idx, betas, size.lr) if idx.size else np.zeros(betas.size)
     auto = _auto(starts, params_auto, metrics_auto, trapped_from, size.epochs, float(rescued.max()))
     claims = _claims(betas, rescued, int(idx.size), auto)

@@ -4,7 +4,8 @@ Setting (docs/model.md §4, 8C): full-rank DCD (10/50/50 ms, W Xavier-uniform,
 b ~ U(−1, 1), r₀ = tanh(N(0, 0.1²))), noise s.d. 1e-3, 10 trials per type,
 Adam lr 0.1: 10,000 epochs with a FREE confidence, then the confidence fixed at
 c ∈ {0.1, 0.5, 1, 3} (or left free) for 10,000 more; 100 seeds. Quick: N = 32,
-600 + 600 epochs, 64 seeds, 2 trials per type (same lr, timings, noise).
+600 + 600 epochs, 64 seeds, 2 trials per type (same lr, timings, noise). Both
+sizes are read from the shipped config ``fig8c`` (`sizes`; quick / full variant).
 
 Free confidence = the Eq. 38 readout z = tanh(w_outᵀ r + b_out), whose
 confidence is the scale of w_out; fixing it = `ghostmech.networks.fix_confidence`,
@@ -15,7 +16,9 @@ drove c to 0 in the trapped quick seeds and no fixed c rescued them.)
 With L₀ = Σ ŷ²/Σ 1 (the loss of z ≡ 0):
 
 * trapped after phase 1: loss ≥ ``TRAP_LOSS``·L₀ (no better than silence);
-* rescued: a network trapped after phase 1 ends phase 2 with loss ≤ ``LEARNED``·L₀.
+* rescued: a network trapped after phase 1 ends phase 2 with loss ≤ ``LEARNED``·L₀
+
+(both by `ghostmech.training.detect.classify` with these thresholds).
 
 Claim 8, decided by two one-sided Fisher exact tests on the trapped networks
 (`ghostmech.stats`), each at ``ALPHA``/4 (Bonferroni: the best c is
@@ -45,20 +48,22 @@ import jax
 import numpy as np
 
 from ghostmech.networks import PRESETS, fix_confidence, make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.plotting.style import COLORS, label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_fraction
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields
 from ghostmech.tasks import make_task
 from ghostmech.training import sweep
+from ghostmech.training.detect import Outcome, classify
 
-__all__ = ["run", "Sizes", "QUICK", "FULL", "CONDITIONS", "two_phases", "measure"]
+__all__ = ["run", "Sizes", "CONFIG", "sizes", "CONDITIONS", "two_phases", "measure"]
 
 LR = 0.1
 CONDITIONS = (0.1, 0.5, 1.0, 3.0, 0.0)  # fixed c; the last (0) = left free
 FREE_READOUT = {"readout": "linear", "readout_kwargs": {"activation": "tanh"}}
-TRAP_LOSS = 0.9
-LEARNED = 0.5
+TRAP_LOSS = 0.9  # trapped: loss ≥ 0.9·L₀, no better than the silent output (as Fig. 7)
+LEARNED = 0.5  # rescued: loss ≤ 0.5·L₀, halfway from silence to the target (as Fig. 7)
 PEAK_MIN = 0.5  # design effect of the power calculation: best c rescues half the trapped
 TESTS_ALPHA = ALPHA / 4  # Bonferroni over the 4 fixed c from which the best is picked
 
@@ -73,8 +78,21 @@ class Sizes:
     trials: int = 10
 
 
-QUICK = Sizes(n=32, n_seeds=64, epochs=600, trials=2)  # power 0.99, see above
-FULL = Sizes(n=100, n_seeds=100, epochs=10_000)
+CONFIG = "fig8c"  # the shipped config (quick and full variants) this figure trains
+
+
+def sizes(quick: bool) -> Sizes:
+    """The sizes of the shipped config ``fig8c`` (quick or full variant): N, seeds, the
+    epochs of each phase (the intervention's epoch; the config trains as many again)
+    and trials per type (quick: power 0.99, module docstring)."""
+    cfg = settings.shipped(CONFIG, quick=quick)
+    epochs = settings.phase_epoch(cfg)
+    c = cfg.grid.axes.get("c")
+    if cfg.training.epochs != 2 * epochs or tuple(c or ()) != CONDITIONS[:-1]:
+        raise ValueError(f"config {CONFIG!r}: needs training.epochs = 2 x {epochs} and "
+                         f"grid.axes.c = {list(CONDITIONS[:-1])}")  # fmt: skip
+    return Sizes(n=cfg.network.n, n_seeds=settings.n_seeds(cfg), epochs=epochs,
+                 trials=settings.trial_repeats(cfg))  # fmt: skip
 
 
 def _by_seed(nets, seeds) -> dict:
@@ -121,8 +139,9 @@ def measure(loss: np.ndarray, epochs: int, l_zero: float) -> dict[str, np.ndarra
     """``loss`` [seed, cond, 2·epochs] → trapped after phase 1 [seed] (same for every
     condition: phase 1 is identical), rescued fraction and count per condition among the
     trapped."""
-    trapped = loss[:, 0, epochs - 1] >= TRAP_LOSS * l_zero
-    learned = loss[:, :, -1] <= LEARNED * l_zero
+    rule = dict(l_zero=l_zero, learned_below=LEARNED, trapped_above=TRAP_LOSS)
+    trapped = classify(loss[:, 0, epochs - 1], **rule) == Outcome.TRAPPED
+    learned = classify(loss[:, :, -1], **rule) == Outcome.LEARNED
     count = learned[trapped].sum(axis=0) if trapped.any() else np.zeros(loss.shape[1], int)
     rescued = count / trapped.sum() if trapped.any() else np.zeros(loss.shape[1])
     return {
@@ -182,7 +201,7 @@ def _draw_phases(ax, loss: np.ndarray, epochs: int, shown: dict[str, int]) -> No
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Both phases over seeds × conditions; claim 8; panels A (losses) and B (rescued)."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     seed0 = int(jax.random.randint(key, (), 0, 2**20))
     loss, l_zero, epochs = two_phases(size, range(seed0, seed0 + size.n_seeds))
     m = measure(loss, epochs, l_zero)

@@ -27,7 +27,17 @@ Outcomes (defined here once; the figures pass their paper's thresholds by name):
 * `escaped`: a curve that sat on the plateau (L ≥ ``trapped_above``·L₀ at some
   epoch) and ends learned;
 * `critical_lr`: the critical learning rate from a fraction-vs-lr curve, by one
-  of three named rules (`CRITICAL_RULES`), bracketed by two grid lrs.
+  of three named rules (`CRITICAL_RULES`), bracketed by two grid lrs;
+* `trapped_from`: per curve of per-epoch flags (e.g. `classify` of every epoch
+  == TRAPPED), the first epoch from which they hold to the end.
+
+Every figure of `ghostmech.paper` reads its outcomes through these functions,
+passing its paper's thresholds by name (Fig. 3B / 8B: L > 0.9 with ‖∇L‖ < 1e-6;
+Fig. 6 / 9: L < 0.1 learned; Fig. 7: L ≥ 0.9·L₀ with ‖∇L‖ < 1e-3, learned
+L ≤ 0.5·L₀; Fig. 8C: L ≥ 0.9·L₀, learned L ≤ 0.5·L₀), each written down with
+its derivation in that figure's module. Comparisons are made in float64: for a
+float32 loss, ``L > 0.9`` and ``L ≥ 0.9`` (and ``L < 0.1``, ``L ≤ 0.1``) agree,
+since no float32 number equals the float64 0.9 or 0.1.
 """
 
 from __future__ import annotations
@@ -57,6 +67,7 @@ __all__ = [
     "Critical",
     "CRITICAL_RULES",
     "critical_lr",
+    "trapped_from",
 ]
 
 
@@ -173,6 +184,21 @@ def critical_lr(lrs, fraction, *, level: float, rule: str) -> Critical:
     return Critical(lo, hi, math.sqrt(lo * hi))
 
 
+def trapped_from(flags) -> np.ndarray:
+    """Per curve (last axis = epochs) of bool ``flags``: the first epoch from which every
+    flag is True to the end; −1 where the last flag is False (int array, leading shape).
+
+    >>> trapped_from([[0, 1, 0, 1, 1], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]]).tolist()
+    [3, 0, -1]
+    """
+    flags = np.asarray(flags, dtype=bool)
+    if flags.shape[-1:] in ((), (0,)):
+        raise ValueError(f"`flags` (shape {flags.shape}) needs at least one epoch")
+    trailing = np.argmin(flags[..., ::-1], axis=-1)  # Trues at the end (0 if all True)
+    start = np.where(flags.all(axis=-1), 0, flags.shape[-1] - trailing)
+    return np.where(flags[..., -1], start, -1).astype(int)
+
+
 def true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[(start, stop_inclusive)] of the True runs of a 1-D bool array."""
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
@@ -227,9 +253,7 @@ def no_learning(
         )
     check_positive("grad_tol", grad_tol)
     flags = (grad_norm < grad_tol) & (loss > check_positive("high", high) * loss[0])
-    runs = true_runs(flags)
-    trapped = runs[-1][0] if runs and runs[-1][1] == loss.size - 1 else -1
-    return flags, trapped
+    return flags, int(trapped_from(flags)) if flags.size else -1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,13 +19,17 @@ implementations of the same rule:
 * :func:`fit_with_rescue` - any network whose readout has a confidence (β of
   Eq. 36 or c of Eq. 40): host-side check after every ``check_every`` epochs,
   confidence set with `SetValue`.
+
+Both train through the engine's one loop (`ghostmech.training.engine.drive`):
+the first with an executor that runs the scan for a chunk, the second with
+`OneNetwork` (the program of `fit`) and the rule as an engine `Rule`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -33,11 +37,11 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ghostmech._checks import check_nonnegative, check_positive, check_positive_int
+from ghostmech.training.engine import MemorySink, OneNetwork, drive, make_schedule
 from ghostmech.training.fit import resolve_batch
 from ghostmech.training.interventions import SetValue, _confidence_path
 from ghostmech.training.kernels import rank1_da_value_and_grad
 from ghostmech.training.state import init_state
-from ghostmech.training.step import METRICS, train_chunk
 
 __all__ = ["Rescue", "RescueResult", "train_rank1_da_rescue", "fit_with_rescue"]
 
@@ -104,6 +108,35 @@ def _scan(params, lr, beta, carry, *, n_epochs, low, k, ratio, loss_min, delay, 
     return jax.lax.scan(epoch, (params, *carry), None, length=n_epochs)
 
 
+class _Carry(NamedTuple):
+    """The state `drive` moves through the rank-one rescue scan (``epoch``: updates done)."""
+
+    params: tuple
+    gmax: Any
+    left: Any
+    status: Any
+    epoch: int
+
+
+class _InScan:
+    """Executor: ``n`` epochs of `_scan` (the rule checked inside it, every epoch)."""
+
+    def __init__(self, lr, beta, policy: dict):
+        self.lr, self.beta, self.policy = lr, beta, policy
+        self.width = int(lr.shape[0])  # the whole grid is one program (as given, no padding)
+
+    def run(self, c: _Carry, start: int, n: int):
+        carry = (c.gmax, c.left, c.status)
+        (params, *carry), out = _scan(c.params, self.lr, self.beta, carry, n_epochs=n,
+                                      **self.policy)  # fmt: skip
+        names = ("loss", "grad_norm", "rescuing")
+        metrics = {k: np.asarray(x).T for k, x in zip(names, out, strict=True)}
+        return _Carry(params, *carry, c.epoch + n), metrics
+
+    def apply(self, c, intervention, axes):
+        raise ValueError("the rank-one rescue scan takes no scheduled interventions")
+
+
 def train_rank1_da_rescue(
     m: Float[Array, "nets n"],
     n: Float[Array, "nets n"],
@@ -139,31 +172,18 @@ def train_rank1_da_rescue(
     beta = jnp.broadcast_to(jnp.asarray(beta, jnp.float32), (nets,))
     low, k, ratio, loss_min = _policy(rescue, rescue_mask, nets)
     gmax0 = 0.0 if rescue is None else rescue.grad_max0
-    carry = (jnp.full(nets, gmax0), jnp.zeros(nets, jnp.int32), jnp.zeros(nets, jnp.int32))
-    parts: list[tuple[np.ndarray, ...]] = []
-    for start in range(0, epochs, chunk):
-        size = min(chunk, epochs - start)
-        (params, *carry), out = _scan(
-            params,
-            lr,
-            beta,
-            tuple(carry),
-            n_epochs=size,
-            low=low,
-            k=k,
-            ratio=ratio,
-            loss_min=loss_min,
-            delay=delay,
-            response=response,
-        )
-        parts.append(tuple(np.asarray(x).T for x in out))
-    loss, gn, rescuing = (np.concatenate(p, axis=-1) for p in zip(*parts, strict=True))
-    starts = [list(np.flatnonzero(np.diff(np.concatenate([[0.0], r])) > 0)) for r in rescuing]
+    carry = _Carry(params, jnp.full(nets, gmax0), jnp.zeros(nets, jnp.int32),
+                   jnp.zeros(nets, jnp.int32), 0)  # fmt: skip
+    policy = dict(low=low, k=k, ratio=ratio, loss_min=loss_min, delay=delay, response=response)
+    sink = MemorySink()
+    carry = drive(carry, _InScan(lr, beta, policy), make_schedule(epochs, chunk=chunk), sink)
+    met = sink.metrics()
+    starts = [np.flatnonzero(np.diff(np.concatenate([[0.0], r])) > 0) for r in met["rescuing"]]
     return RescueResult(
-        params=dict(zip("mnb", (np.asarray(p) for p in params), strict=True)),
-        metrics={"loss": loss, "grad_norm": gn, "rescuing": rescuing},
+        params=dict(zip("mnb", (np.asarray(p) for p in carry.params), strict=True)),
+        metrics=met,
         starts=[[int(s) for s in row] for row in starts],
-        status=np.asarray(carry[2]),
+        status=np.asarray(carry.status),
     )
 
 
@@ -190,27 +210,45 @@ def fit_with_rescue(
     data = resolve_batch(task, batch)
     state = init_state(net, optimizer=optimizer, lr=lr, key=key)
     path = _confidence_path(state)
-    normal = _get_conf(state.net, path)
-    parts: dict[str, list] = {k: [] for k in (*METRICS, "rescuing")}
-    starts: list[int] = []
-    gmax, e, left = rescue.grad_max0, 0, 0
-    while e < epochs:
-        n = min(left if left > 0 else check_every, epochs - e)
-        state, m = train_chunk(state, task, n, batch=data)
-        for k in METRICS:
-            parts[k].append(np.asarray(m[k]))
-        parts["rescuing"].append(np.full(n, 1.0 if left > 0 else 0.0))
-        e += n
-        loss, gn = float(m["loss"][-1]), float(m["grad_norm"][-1])
-        if left > 0:  # the rescue is over: restore the confidence
-            state, left = SetValue(0, path, normal).apply(state), 0
-            continue
-        gmax = max(gmax, float(np.nanmax(np.asarray(m["grad_norm"]))))
-        if gn < rescue.grad_ratio * gmax and loss > rescue.loss_min:
-            state, left = SetValue(0, path, rescue.low).apply(state), rescue.epochs
-            starts.append(e)
-    metrics = {k: np.concatenate(v) for k, v in parts.items()}
-    return RescueResult(state.net, metrics, [starts], np.asarray([int(state.status)]))
+    rule = _HostRule(rescue, check_every, path, _get_conf(state.net, path), epochs)
+    # chunks never longer than one check or one rescue: the rule ends each one
+    schedule = make_schedule(epochs, chunk=max(check_every, rescue.epochs))
+    sink = MemorySink()
+    state = drive(state, OneNetwork(task, data, schedule.chunk), schedule, sink, rule=rule)
+    metrics = sink.metrics() | {"rescuing": np.concatenate(rule.flags)}
+    return RescueResult(state.net, metrics, [rule.starts], np.asarray([int(state.status)]))
+
+
+class _HostRule:
+    """The rescue rule as a `ghostmech.training.engine.Rule`, checked at the end of every
+    chunk of ``check_every`` epochs; a rescue lasts ``rescue.epochs`` (or to ``epochs``,
+    the end of the run, where the confidence is restored too)."""
+
+    def __init__(self, rescue: Rescue, check_every: int, path: str, normal: float, epochs: int):
+        self.rescue, self.every, self.path, self.normal = rescue, check_every, path, normal
+        self.epochs = epochs
+        self.gmax, self.left = rescue.grad_max0, 0
+        self.starts: list[int] = []
+        self.flags: list[np.ndarray] = []
+
+    def stop_after(self, epoch: int) -> int:
+        return epoch + (self.left if self.left > 0 else self.every)
+
+    def decide(self, start: int, stop: int, metrics: dict) -> tuple:
+        self.flags.append(np.full(stop - start, 1.0 if self.left > 0 else 0.0))
+        if self.left > 0:
+            self.left = max(self.left - (stop - start), 0)
+            if self.left > 0 and stop < self.epochs:  # cut by another event: go on
+                return ()
+            self.left = 0  # the rescue is over: restore the confidence
+            return (SetValue(stop, self.path, self.normal),)
+        loss, gn = float(metrics["loss"][-1]), float(metrics["grad_norm"][-1])
+        self.gmax = max(self.gmax, float(np.nanmax(np.asarray(metrics["grad_norm"]))))
+        if gn < self.rescue.grad_ratio * self.gmax and loss > self.rescue.loss_min:
+            self.left = self.rescue.epochs
+            self.starts.append(stop)
+            return (SetValue(stop, self.path, self.rescue.low),)
+        return ()
 
 
 def _get_conf(net: Any, path: str) -> float:

@@ -1,7 +1,8 @@
 """The training engine: one schedule, one loop, executors and sinks.
 
 * `Schedule` / `make_schedule`: epochs, chunk, checkpoints, interventions, record stride;
-* `drive`: the only loop over chunks, checkpoints and interventions;
+* `drive`: the only loop over chunks, checkpoints and interventions (scheduled, or
+  decided from the metrics by a `Rule`);
 * executors (`EXECUTORS`: loop / vmap / kernel; `OneNetwork` for `fit`), each at
   a fixed compiled width, and `kernel_applies` / `choose_executor`, the one rule
   for which applies;
@@ -27,7 +28,7 @@ from ghostmech.training.engine.executors import (
     make_executor,
     vmap_width,
 )
-from ghostmech.training.engine.loop import MemorySink, Sink, drive, first_epoch
+from ghostmech.training.engine.loop import MemorySink, Rule, Sink, drive, first_epoch
 from ghostmech.training.engine.schedule import Schedule, make_schedule
 from ghostmech.training.engine.stacks import concat, padded_index, size, stack, take
 
@@ -42,6 +43,7 @@ __all__ = [
     "LoopExecutor",
     "MemorySink",
     "OneNetwork",
+    "Rule",
     "Schedule",
     "Sink",
     "VmapExecutor",
