@@ -70,6 +70,29 @@ def failing_figure(tmp_path, monkeypatch):
     registry.register("fig97", "fake_fig97")
 
 
+@pytest.fixture
+def undecided_figure(tmp_path, monkeypatch):
+    (tmp_path / "fake_fig96.py").write_text(
+        textwrap.dedent("""
+        from ghostmech.paper.claims import Claim, FigureResult
+
+        def run(quick, out, *, key):
+            return FigureResult("fig96", [Claim("a", "holds", {"x": 1.0}, "pass"),
+                                          Claim("b", "full size only", {"x": 2.0}, "not-run")])
+    """)
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_EXTRA", {})
+    registry.register("fig96", "fake_fig96")
+
+
+def test_undecided_claims_are_not_counted_as_passing(undecided_figure, tmp_path, capsys):
+    assert main(["reproduce", "fig96", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "all 1 decided claims pass; 1 not decided at this size" in out
+    assert "all 2 claims pass" not in out
+
+
 @pytest.mark.parametrize(("strict", "code"), [(False, 0), (True, 1)])
 def test_failed_claim_is_reported_and_strict_exits_1(
     failing_figure, tmp_path, capsys, strict, code

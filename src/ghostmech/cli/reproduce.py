@@ -117,10 +117,15 @@ def reproduce(
         console.print(f"{r.figure}: {len(r.files)} files in {out / r.figure}", markup=False)
     console.print(f"summary: {out / 'summary.json'}; record: {out / 'REPRODUCTION.md'}",
                   markup=False)  # fmt: skip
+    verdicts = [c.verdict for r in results for c in r.claims]
+    undecided = verdicts.count("not-run")
+    tail = f"; {undecided} not decided at this size (see each claim)" if undecided else ""
     if failed:
-        console.print(f"[bold red]FAILED claims ({len(failed)}):[/bold red] {', '.join(failed)}")
+        console.print(f"[bold red]FAILED claims ({len(failed)}):[/bold red] {escape(', '.join(failed))}")
+        console.print(f"{verdicts.count('pass')} of {len(verdicts)} claims pass{tail}", markup=False)
         if strict:
             raise typer.Exit(1)
+    elif undecided:
+        console.print(f"[green]all {verdicts.count('pass')} decided claims pass[/green]{tail}")
     else:
-        n = sum(len(r.claims) for r in results)
-        console.print(f"[green]all {n} claims pass[/green]")
+        console.print(f"[green]all {len(verdicts)} claims pass[/green]")
