@@ -53,12 +53,15 @@ from ghostmech.dynamics._newton import (
     q_of,
     verdict,
 )
+from ghostmech.dynamics._newton_q import newton_grad
 from ghostmech.dynamics.ghost import GhostInfo, ghost_epsilon
-from ghostmech.dynamics.points import STATUSES, Points, assemble, representatives
+from ghostmech.dynamics.points import STATUSES, Points, _merge, assemble, representatives
 from ghostmech.dynamics.speed import check_field, check_starts, check_tol
 
 __all__ = ["find_points", "minimise_speed", "speed_scales"]
 
+_STAGE2 = "newton_grad"  # "lm": Levenberg–Marquardt on f
+_PRE_MERGE = True
 _CHUNK = 8  # stage 2/3 steps per compiled call; then the finished rows leave the batch
 # (8 rather than 2: fewer host round trips; random workload, stage 2 2.3 → 1.6 s with
 # the float32 J below, docs/benchmarks.md)
@@ -248,7 +251,7 @@ def find_points(
     polish_steps = check_positive_int("polish_steps", polish_steps)
     with jax.enable_x64(True):
         rel = tuple(jnp.asarray(tols_py[i], jnp.float64) for i in (0, 1, 4))
-        x, q, status, scales = _stages(f, starts, rel, max_steps, polish_steps, ftol)
+        x, q, status, scales = _stages(f, starts, rel, max_steps, polish_steps, ftol, dedup_tol)
         xscale, fscale = float(scales[0]), float(scales[1])
         names = np.array([STATUSES[int(s)] for s in status], dtype=object)
         rows, merged, row_of_start = representatives(x, q, names, dedup_tol * xscale)
@@ -276,18 +279,45 @@ def _is_fixed(q: np.ndarray, ftol: float, fscale: float) -> np.ndarray:
     return np.sqrt(2.0 * np.abs(q)) <= ftol * fscale
 
 
-def _stages(f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float):
+def _stages(f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float, merge: float):
     """Stage 1 on every start, then stages 2 and 3 on the starts that stopped (not
-    diverged) short of a fixed point, as smaller batches. Host x, q, status; scales."""
+    diverged) short of a fixed point, as smaller batches. Stage 3 runs once per
+    distinct stage-2 point: converged starts closer than ``merge``·xscale (the final
+    merge radius) share their representative's polished result. Host x, q, status; scales."""
     scales = speed_scales(f, jnp.asarray(_pad(starts)), jnp.asarray(len(starts)))
+    xscale, fscale = float(scales[0]), float(scales[1])
     x, q, status = newton_krylov(f, starts, scales, rel, max_steps)
-    for steps, hessian in ((max_steps, False), (polish_steps, True)):
-        redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, float(scales[1])))
-        if redo.size:
-            x[redo], q[redo], status[redo] = minimise_speed(
-                f, x[redo], q[redo], starts[redo], scales, rel, steps, hessian=hessian
-            )
+    redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, fscale))
+    if redo.size:
+        args = (f, x[redo], q[redo], starts[redo], scales, rel, max_steps)
+        if _STAGE2 == "newton_grad":
+            x[redo], q[redo], status[redo] = newton_grad(*args)
+        else:
+            x[redo], q[redo], status[redo] = minimise_speed(*args, hessian=False)
+    redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, fscale))
+    if redo.size:
+        rows, owner = _polish_rows(x[redo], q[redo], status[redo], merge * xscale)
+        r = redo[rows]
+        x[r], q[r], status[r] = minimise_speed(
+            f, x[r], q[r], starts[r], scales, rel, polish_steps, hessian=True
+        )
+        x[redo], q[redo], status[redo] = x[r][owner], q[r][owner], status[r][owner]
     return x, q, status, scales
+
+
+def _polish_rows(x: np.ndarray, q: np.ndarray, status: np.ndarray, tol: float):
+    """Rows to polish (one per group of converged rows closer than ``tol``, every other
+    row on its own) and, per row, the index into them whose result it takes."""
+    if not _PRE_MERGE:
+        return np.arange(len(q)), np.arange(len(q))
+    conv = np.flatnonzero(status == 0)
+    rest = np.flatnonzero(status != 0)
+    kept, own = _merge(x[conv], q[conv], tol)
+    rows = np.concatenate([conv[kept], rest]).astype(int)
+    owner = np.empty(len(q), dtype=int)
+    owner[conv] = own
+    owner[rest] = len(kept) + np.arange(len(rest))
+    return rows, owner
 
 
 def _slow_data(f, x: np.ndarray, slow: np.ndarray):
