@@ -279,7 +279,9 @@ def _is_fixed(q: np.ndarray, ftol: float, fscale: float) -> np.ndarray:
     return np.sqrt(2.0 * np.abs(q)) <= ftol * fscale
 
 
-def _stages(f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float, merge: float):
+def _stages(
+    f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float, merge: float
+):
     """Stage 1 on every start, then stages 2 and 3 on the starts that stopped (not
     diverged) short of a fixed point, as smaller batches. Stage 3 runs once per
     distinct stage-2 point: converged starts closer than ``merge``·xscale (the final
