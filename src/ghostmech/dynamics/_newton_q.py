@@ -30,7 +30,6 @@ from ghostmech.dynamics._gmres import gmres
 from ghostmech.dynamics._newton import (
     QREL,
     RUNNING,
-    chunk_rows,
     in_dtype,
     on_chunks,
     q_of,
@@ -42,6 +41,7 @@ __all__ = ["newton_grad"]
 _KRYLOV = 40  # GMRES iterations at most per step
 _ETA = 1e-2  # relative residual of the Newton equation
 _CALL_STEPS = 8
+_ROWS = 32  # every chunk, the tail included: one compiled shape
 _LAM0 = 1e-3
 _KDT = jnp.float32
 _SOLVER = "cg"
@@ -124,9 +124,8 @@ def newton_grad(f, x, q, x0, scales, rel_tols, steps: int):
     def advance(*a):
         return _advance(f, tuple(a[:-1]), a[-1], scales, rel_tols, steps)
 
-    live, rows = np.arange(S), chunk_rows(S)
+    live = np.arange(S)
     while live.size:
-        small = max(rows // 8, 16)
-        on_chunks(advance, arrays, live, small if live.size <= small else rows)
+        on_chunks(advance, arrays, live, _ROWS)
         live = live[arrays[5][live] == RUNNING]
     return arrays[0], arrays[1], arrays[5].astype(int)
