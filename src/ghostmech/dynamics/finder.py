@@ -7,13 +7,16 @@ Minimises q(x) = ½‖f(x)‖² from every start, jitted and batched, in three s
    backtracking line search on ‖f‖ that never crosses a ridge of q; float64 state
    and residual, float32 Krylov basis. A start stops early when the line search fails or ‖f‖ falls by less
    than √2 in 4 steps in a row (no root nearby: a slow point, ghost or saddle of q);
-2. the starts that stage 1 left short of a fixed point (not diverged):
-   Levenberg–Marquardt on the residual f, δ = −(JᵀJ + λ h I)⁻¹ Jᵀf (f and q float64;
-   J, JᵀJ and its Cholesky solve float32), which slides into the minima of q;
-3. the starts still short of a fixed point: damped Newton on ∇q in float64,
-   δ = −(∇²q + λ h I)⁻¹ ∇q, which converges quadratically to fixed points AND to
-   slow points (where JᵀJ is singular). Stages 1 and 2 may take ``max_steps``
-   steps each, stage 3 ``polish_steps``.
+2. the starts that stage 1 left short of a fixed point (not diverged): damped
+   Newton on ∇q, matrix-free (:mod:`._newton_q`): (∇²q + λ h I) δ = −∇q solved by
+   conjugate gradients with float32 Hessian-vector products, a step only where the
+   damped Hessian is positive definite on the Krylov space (so minima of q attract
+   and saddles of q do not), q and ∇q float64; it converges to fixed points AND to
+   slow points (where JᵀJ is singular and Levenberg–Marquardt on f crawls);
+3. the starts still short of a fixed point, once per distinct point (converged
+   starts closer than the merge radius share one polish): damped Newton on ∇q in
+   float64 with the Hessian formed, δ = −(∇²q + λ h I)⁻¹ ∇q. Stages 1 and 2 may take
+   ``max_steps`` steps each, stage 3 ``polish_steps``.
 
 Between compiled calls the finished rows leave the batch, so late starts do not
 keep the whole batch busy. J, the Hessian of q and ε (an SVD) are computed at the
@@ -46,7 +49,6 @@ from ghostmech._checks import check_positive_int
 from ghostmech.dynamics._newton import (
     QREL,
     RUNNING,
-    chunk_rows,
     in_dtype,
     newton_krylov,
     on_chunks,
@@ -60,8 +62,7 @@ from ghostmech.dynamics.speed import check_field, check_starts, check_tol
 
 __all__ = ["find_points", "minimise_speed", "speed_scales"]
 
-_STAGE2 = "newton_grad"  # "lm": Levenberg–Marquardt on f
-_PRE_MERGE = True
+_ROWS = 16  # rows per compiled call of the damped steps (the polish runs once per distinct point)
 _CHUNK = 8  # stage 2/3 steps per compiled call; then the finished rows leave the batch
 # (8 rather than 2: fewer host round trips; random workload, stage 2 2.3 → 1.6 s with
 # the float32 J below, docs/benchmarks.md)
@@ -159,9 +160,8 @@ def minimise_speed(f, x, q, x0, scales, rel_tols, steps: int, *, hessian: bool):
     """Levenberg–Marquardt on f (``hessian`` False) or damped Newton on ∇q from
     x [S, n] with q(x) [S] (host arrays; starts x0 [S, n]).
 
-    Runs ``_CHUNK`` steps per compiled call on chunks of a fixed size and goes on
-    with only the rows still running, in chunks 8× smaller once they fit (two
-    compiled shapes). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
+    Runs ``_CHUNK`` steps per compiled call on chunks of ``_ROWS`` rows and goes on
+    with only the rows still running (one compiled shape). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
     x [S, n], q [S], status [S] (0 converged, 1 max_steps, 2 diverged).
     """
     S = len(x)
@@ -177,10 +177,9 @@ def minimise_speed(f, x, q, x0, scales, rel_tols, steps: int, *, hessian: bool):
     def advance(*a):
         return _advance(f, tuple(a[:-1]), a[-1], scales, rel_tols, steps, _CHUNK, hessian)
 
-    live, rows = np.arange(S), chunk_rows(S)
+    live = np.arange(S)
     while live.size:
-        small = max(rows // 8, 16)
-        on_chunks(advance, state, live, small if live.size <= small else rows)
+        on_chunks(advance, state, live, _ROWS)
         live = live[state[5][live] == RUNNING]
     return state[0], state[1], state[5]
 
@@ -291,11 +290,9 @@ def _stages(
     x, q, status = newton_krylov(f, starts, scales, rel, max_steps)
     redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, fscale))
     if redo.size:
-        args = (f, x[redo], q[redo], starts[redo], scales, rel, max_steps)
-        if _STAGE2 == "newton_grad":
-            x[redo], q[redo], status[redo] = newton_grad(*args)
-        else:
-            x[redo], q[redo], status[redo] = minimise_speed(*args, hessian=False)
+        x[redo], q[redo], status[redo] = newton_grad(
+            f, x[redo], q[redo], starts[redo], scales, rel, max_steps
+        )
     redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, fscale))
     if redo.size:
         rows, owner = _polish_rows(x[redo], q[redo], status[redo], merge * xscale)
@@ -310,8 +307,6 @@ def _stages(
 def _polish_rows(x: np.ndarray, q: np.ndarray, status: np.ndarray, tol: float):
     """Rows to polish (one per group of converged rows closer than ``tol``, every other
     row on its own) and, per row, the index into them whose result it takes."""
-    if not _PRE_MERGE:
-        return np.arange(len(q)), np.arange(len(q))
     conv = np.flatnonzero(status == 0)
     rest = np.flatnonzero(status != 0)
     kept, own = _merge(x[conv], q[conv], tol)
