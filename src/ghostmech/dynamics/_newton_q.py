@@ -5,15 +5,18 @@ solves, for q = ½‖f‖² with ∇q = Jᵀf and ∇²q = JᵀJ + Σᵢ fᵢ �
 
     (∇²q(x) + λ h I) δ = −∇q(x),   h = ‖∇²q ĝ‖,  ĝ = ∇q/‖∇q‖,
 
-by GMRES (:mod:`._gmres`) up to a relative residual ``_ETA``, with ∇²q applied by
+by conjugate gradients (:mod:`._cg`) up to a relative residual ``_ETA``, with ∇²q applied by
 ``jax.linearize`` of the batched ∇q (Hessian-vector products, forward-over-reverse;
 float32: f's float leaves cast by `in_dtype`, x rounded, float32 Krylov basis), so no
 Jacobian or Hessian is formed: a product costs one jvp and one vjp, and the products
 of a chunk are matrix-matrix products. ∇q, q and the acceptance test are float64.
-The step is accepted when q(x + δ) ≤ q(x) (then λ ×0.3, else λ ×10 and the step is
-tried again): large λ is gradient descent on q, small λ Newton on ∇q, which converges
-fast to fixed points AND to slow points (minima of q with f ≠ 0, where JᵀJ is singular
-and Levenberg–Marquardt on f only converges linearly). The verdict is that of the
+A step is tried only where CG met no direction of non-positive curvature of the
+damped Hessian (else λ ×10 and no step), and accepted when q(x + δ) ≤ q(x) (then
+λ ×0.3, else λ ×10): large λ is gradient descent on q, small λ Newton on ∇q, which
+converges fast to fixed points AND to slow points (minima of q with f ≠ 0, where JᵀJ
+is singular and Levenberg–Marquardt on f only converges linearly). Since the damped
+Hessian must be positive definite, a maximum or saddle of q repels the iteration
+(undamped Newton on ∇q would be drawn to it). The verdict is that of the
 other stages (:func:`._newton.verdict`); the float64 Hessian polish of the finder
 follows on the starts still short of a fixed point.
 """
@@ -26,7 +29,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.dynamics._cg import cg
-from ghostmech.dynamics._gmres import gmres
 from ghostmech.dynamics._newton import (
     QREL,
     RUNNING,
@@ -44,7 +46,6 @@ _CALL_STEPS = 8
 _ROWS = 32  # every chunk, the tail included: one compiled shape
 _LAM0 = 1e-3
 _KDT = jnp.float32
-_SOLVER = "cg"
 
 
 def _grad_q(f):
@@ -73,11 +74,7 @@ def _step(vg, vg_k, vq, state, x0, tols, steps: int):
     shift = (lam * jnp.maximum(h, jnp.finfo(_KDT).tiny)).astype(_KDT)[:, None]
     kdim = min(_KRYLOV, x.shape[1])
     mv = lambda v: hv(v) + shift * v  # noqa: E731
-    if _SOLVER == "cg":
-        d, neg, _ = cg(mv, -gk, kdim, _ETA)
-    else:
-        d, _, _ = gmres(mv, -gk, kdim, _ETA)
-        neg = jnp.zeros(q.shape, bool)
+    d, neg, _ = cg(mv, -gk, kdim, _ETA)  # neg: not positive definite; no step, λ ×10
     d = d.astype(x.dtype)
     x_new = x + d
     q_new = vq(x_new)
