@@ -57,15 +57,14 @@ from ghostmech.dynamics._newton import (
 )
 from ghostmech.dynamics._newton_q import newton_grad
 from ghostmech.dynamics.ghost import GhostInfo, ghost_epsilon
-from ghostmech.dynamics.points import STATUSES, Points, _merge, assemble, representatives
+from ghostmech.dynamics.points import STATUSES, Points, assemble, representatives
 from ghostmech.dynamics.speed import check_field, check_starts, check_tol
 
 __all__ = ["find_points", "minimise_speed", "speed_scales"]
 
 _ROWS = 16  # rows per compiled call of the damped steps (the polish runs once per distinct point)
-_CHUNK = 8  # stage 2/3 steps per compiled call; then the finished rows leave the batch
-# (8 rather than 2: fewer host round trips; random workload, stage 2 2.3 → 1.6 s with
-# the float32 J below, docs/benchmarks.md)
+_CHUNK = 8  # damped steps per compiled call; then the finished rows leave the batch
+# (8 rather than 2: fewer host round trips, docs/benchmarks.md)
 
 
 def _derivatives(f, x):
@@ -160,8 +159,10 @@ def minimise_speed(f, x, q, x0, scales, rel_tols, steps: int, *, hessian: bool):
     """Levenberg–Marquardt on f (``hessian`` False) or damped Newton on ∇q from
     x [S, n] with q(x) [S] (host arrays; starts x0 [S, n]).
 
-    Runs ``_CHUNK`` steps per compiled call on chunks of ``_ROWS`` rows and goes on
-    with only the rows still running (one compiled shape). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
+    The finder uses it with ``hessian`` True (its stage 3); stage 2 is
+    :func:`._newton_q.newton_grad`. Runs ``_CHUNK`` steps per compiled call on
+    chunks of ``_ROWS`` rows and goes on with only the rows still running (one
+    compiled shape). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
     x [S, n], q [S], status [S] (0 converged, 1 max_steps, 2 diverged).
     """
     S = len(x)
@@ -306,14 +307,10 @@ def _stages(
 
 def _polish_rows(x: np.ndarray, q: np.ndarray, status: np.ndarray, tol: float):
     """Rows to polish (one per group of converged rows closer than ``tol``, every other
-    row on its own) and, per row, the index into them whose result it takes."""
-    conv = np.flatnonzero(status == 0)
-    rest = np.flatnonzero(status != 0)
-    kept, own = _merge(x[conv], q[conv], tol)
-    rows = np.concatenate([conv[kept], rest]).astype(int)
-    owner = np.empty(len(q), dtype=int)
-    owner[conv] = own
-    owner[rest] = len(kept) + np.arange(len(rest))
+    row on its own) and, per row, the index into them whose result it takes: the
+    grouping of :func:`~ghostmech.dynamics.points.representatives`."""
+    names = np.where(status == 0, "converged", "running")
+    rows, _, owner = representatives(x, q, names, tol)
     return rows, owner
 
 
