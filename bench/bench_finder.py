@@ -264,6 +264,35 @@ def table(res: dict, base: str) -> str:
     return "\n".join(rows)
 
 
+def _secs(v) -> str:
+    return ", ".join(f"{x:.2f}" for x in v)
+
+
+def _ratios(ref, v) -> str:
+    return ", ".join(f"{a / b:.1f}×" for a, b in zip(ref, v, strict=False)) if ref else ""
+
+
+def cpu_table(res: dict, peer: str = "golub_neuralrnn") -> str:
+    """Process CPU seconds per round (every finder pinned to one thread) and the
+    ratios to ``peer`` within the same round: warm (``run``) and first call."""
+    rows = [
+        "| workload | finder | run CPU s (rounds) | first call CPU s (rounds) | cache | "
+        f"{peer} CPU ÷ run | {peer} CPU ÷ first call |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for wl, fr in res.items():
+        ref = fr.get(peer, {}).get("t_runs_cpu")
+        for name, r in fr.items():
+            if "error" in r or not r.get("t_runs_cpu"):
+                continue
+            rows.append(
+                f"| {wl} | {name} | {_secs(r['t_runs_cpu'])} | {_secs(r['t_firsts_cpu'])} | "
+                f"{', '.join(map(str, r['cache']))} | {_ratios(ref, r['t_runs_cpu'])} | "
+                f"{_ratios(ref, r['t_firsts_cpu'])} |"
+            )
+    return "\n".join(rows)
+
+
 def len_starts(res, wl, r):  # the largest start count used in this workload
     return max(x.get("n_starts", 0) for x in res[wl].values())
 
@@ -326,6 +355,9 @@ def main(argv=None):
     md = table(
         {w: {k: v for k, v in r.items() if not k.startswith("_")} for w, r in res.items()},
         args.base,
+    )
+    md += "\n\n" + cpu_table(
+        {w: {k: v for k, v in r.items() if not k.startswith("_")} for w, r in res.items()}
     )
     print(md)
     out = {

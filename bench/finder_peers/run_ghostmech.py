@@ -2,9 +2,11 @@
 
 The first call (compile + run) is ``t_first``; the second, ``t_run`` (same
 weights and starts: the compiled code is reused); ``*_cpu``: process CPU time.
-Option ``cache_dir``: JAX's persistent compilation cache there (every program
-cached); the first call then loads instead of compiling when an earlier process
-filled the cache ("warm cache"), and compiles and writes it otherwise ("cold").
+Option ``cache_dir``: JAX's persistent compilation cache there, with the settings
+the ``ghostmech`` command line uses (``ghostmech.cli._cache``: programs that take
+at least 0.5 s to compile are cached); the first call then loads those instead of
+compiling when an earlier process filled the cache ("warm cache"), and compiles
+and writes them otherwise ("cold").
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import peer_io as io_  # this folder is sys.path[0]
 
 import ghostmech.dynamics as gd
+from ghostmech.cli._cache import enable_compilation_cache
 
 
 def main():
@@ -24,10 +27,9 @@ def main():
     t_import = io_.import_time()
     cache = opts.get("cache_dir")
     warm_cache = bool(cache) and os.path.isdir(cache) and bool(os.listdir(cache))
-    if cache:
-        jax.config.update("jax_compilation_cache_dir", cache)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    if cache:  # what `ghostmech analyze` gets (the CLI's cache, in this folder)
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = cache
+        enable_compilation_cache()
     f = gd.rnn_field(W, b)
     _, t_first, c_first = io_.timed_cpu(lambda: gd.find_points(f, starts))
     pts, t_run, c_run = io_.timed_cpu(lambda: gd.find_points(f, starts))

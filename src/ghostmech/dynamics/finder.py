@@ -7,13 +7,16 @@ Minimises q(x) = ½‖f(x)‖² from every start, jitted and batched, in three s
    backtracking line search on ‖f‖ that never crosses a ridge of q; float64 state
    and residual, float32 Krylov basis. A start stops early when the line search fails or ‖f‖ falls by less
    than √2 in 4 steps in a row (no root nearby: a slow point, ghost or saddle of q);
-2. the starts that stage 1 left short of a fixed point (not diverged):
-   Levenberg–Marquardt on the residual f, δ = −(JᵀJ + λ h I)⁻¹ Jᵀf (f and q float64;
-   J, JᵀJ and its Cholesky solve float32), which slides into the minima of q;
-3. the starts still short of a fixed point: damped Newton on ∇q in float64,
-   δ = −(∇²q + λ h I)⁻¹ ∇q, which converges quadratically to fixed points AND to
-   slow points (where JᵀJ is singular). Stages 1 and 2 may take ``max_steps``
-   steps each, stage 3 ``polish_steps``.
+2. the starts that stage 1 left short of a fixed point (not diverged): damped
+   Newton on ∇q, matrix-free (:mod:`._newton_q`): (∇²q + λ h I) δ = −∇q solved by
+   conjugate gradients with float32 Hessian-vector products, a step only where the
+   damped Hessian is positive definite on the Krylov space (so minima of q attract
+   and saddles of q do not), q and ∇q float64; it converges to fixed points AND to
+   slow points (where JᵀJ is singular and Levenberg–Marquardt on f crawls);
+3. the starts still short of a fixed point, once per distinct point (converged
+   starts closer than the merge radius share one polish): damped Newton on ∇q in
+   float64 with the Hessian formed, δ = −(∇²q + λ h I)⁻¹ ∇q. Stages 1 and 2 may take
+   ``max_steps`` steps each, stage 3 ``polish_steps``.
 
 Between compiled calls the finished rows leave the batch, so late starts do not
 keep the whole batch busy. J, the Hessian of q and ε (an SVD) are computed at the
@@ -46,22 +49,22 @@ from ghostmech._checks import check_positive_int
 from ghostmech.dynamics._newton import (
     QREL,
     RUNNING,
-    chunk_rows,
     in_dtype,
     newton_krylov,
     on_chunks,
     q_of,
     verdict,
 )
+from ghostmech.dynamics._newton_q import newton_grad
 from ghostmech.dynamics.ghost import GhostInfo, ghost_epsilon
 from ghostmech.dynamics.points import STATUSES, Points, assemble, representatives
 from ghostmech.dynamics.speed import check_field, check_starts, check_tol
 
 __all__ = ["find_points", "minimise_speed", "speed_scales"]
 
-_CHUNK = 8  # stage 2/3 steps per compiled call; then the finished rows leave the batch
-# (8 rather than 2: fewer host round trips; random workload, stage 2 2.3 → 1.6 s with
-# the float32 J below, docs/benchmarks.md)
+_ROWS = 16  # rows per compiled call of the damped steps (the polish runs once per distinct point)
+_CHUNK = 8  # damped steps per compiled call; then the finished rows leave the batch
+# (8 rather than 2: fewer host round trips, docs/benchmarks.md)
 
 
 def _derivatives(f, x):
@@ -156,9 +159,10 @@ def minimise_speed(f, x, q, x0, scales, rel_tols, steps: int, *, hessian: bool):
     """Levenberg–Marquardt on f (``hessian`` False) or damped Newton on ∇q from
     x [S, n] with q(x) [S] (host arrays; starts x0 [S, n]).
 
-    Runs ``_CHUNK`` steps per compiled call on chunks of a fixed size and goes on
-    with only the rows still running, in chunks 8× smaller once they fit (two
-    compiled shapes). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
+    The finder uses it with ``hessian`` True (its stage 3); stage 2 is
+    :func:`._newton_q.newton_grad`. Runs ``_CHUNK`` steps per compiled call on
+    chunks of ``_ROWS`` rows and goes on with only the rows still running (one
+    compiled shape). ``rel_tols`` = (ftol, xtol, diverge). Returns host arrays
     x [S, n], q [S], status [S] (0 converged, 1 max_steps, 2 diverged).
     """
     S = len(x)
@@ -174,10 +178,9 @@ def minimise_speed(f, x, q, x0, scales, rel_tols, steps: int, *, hessian: bool):
     def advance(*a):
         return _advance(f, tuple(a[:-1]), a[-1], scales, rel_tols, steps, _CHUNK, hessian)
 
-    live, rows = np.arange(S), chunk_rows(S)
+    live = np.arange(S)
     while live.size:
-        small = max(rows // 8, 16)
-        on_chunks(advance, state, live, small if live.size <= small else rows)
+        on_chunks(advance, state, live, _ROWS)
         live = live[state[5][live] == RUNNING]
     return state[0], state[1], state[5]
 
@@ -248,7 +251,7 @@ def find_points(
     polish_steps = check_positive_int("polish_steps", polish_steps)
     with jax.enable_x64(True):
         rel = tuple(jnp.asarray(tols_py[i], jnp.float64) for i in (0, 1, 4))
-        x, q, status, scales = _stages(f, starts, rel, max_steps, polish_steps, ftol)
+        x, q, status, scales = _stages(f, starts, rel, max_steps, polish_steps, ftol, dedup_tol)
         xscale, fscale = float(scales[0]), float(scales[1])
         names = np.array([STATUSES[int(s)] for s in status], dtype=object)
         rows, merged, row_of_start = representatives(x, q, names, dedup_tol * xscale)
@@ -276,18 +279,39 @@ def _is_fixed(q: np.ndarray, ftol: float, fscale: float) -> np.ndarray:
     return np.sqrt(2.0 * np.abs(q)) <= ftol * fscale
 
 
-def _stages(f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float):
+def _stages(
+    f, starts: np.ndarray, rel, max_steps: int, polish_steps: int, ftol: float, merge: float
+):
     """Stage 1 on every start, then stages 2 and 3 on the starts that stopped (not
-    diverged) short of a fixed point, as smaller batches. Host x, q, status; scales."""
+    diverged) short of a fixed point, as smaller batches. Stage 3 runs once per
+    distinct stage-2 point: converged starts closer than ``merge``·xscale (the final
+    merge radius) share their representative's polished result. Host x, q, status; scales."""
     scales = speed_scales(f, jnp.asarray(_pad(starts)), jnp.asarray(len(starts)))
+    xscale, fscale = float(scales[0]), float(scales[1])
     x, q, status = newton_krylov(f, starts, scales, rel, max_steps)
-    for steps, hessian in ((max_steps, False), (polish_steps, True)):
-        redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, float(scales[1])))
-        if redo.size:
-            x[redo], q[redo], status[redo] = minimise_speed(
-                f, x[redo], q[redo], starts[redo], scales, rel, steps, hessian=hessian
-            )
+    redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, fscale))
+    if redo.size:
+        x[redo], q[redo], status[redo] = newton_grad(
+            f, x[redo], q[redo], starts[redo], scales, rel, max_steps
+        )
+    redo = np.flatnonzero((status != 2) & ~_is_fixed(q, ftol, fscale))
+    if redo.size:
+        rows, owner = _polish_rows(x[redo], q[redo], status[redo], merge * xscale)
+        r = redo[rows]
+        x[r], q[r], status[r] = minimise_speed(
+            f, x[r], q[r], starts[r], scales, rel, polish_steps, hessian=True
+        )
+        x[redo], q[redo], status[redo] = x[r][owner], q[r][owner], status[r][owner]
     return x, q, status, scales
+
+
+def _polish_rows(x: np.ndarray, q: np.ndarray, status: np.ndarray, tol: float):
+    """Rows to polish (one per group of converged rows closer than ``tol``, every other
+    row on its own) and, per row, the index into them whose result it takes: the
+    grouping of :func:`~ghostmech.dynamics.points.representatives`."""
+    names = np.where(status == 0, "converged", "running")
+    rows, _, owner = representatives(x, q, names, tol)
+    return rows, owner
 
 
 def _slow_data(f, x: np.ndarray, slow: np.ndarray):
