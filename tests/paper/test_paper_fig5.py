@@ -59,3 +59,33 @@ def test_quick_claims_pass(module, tmp_path):
         ["ghost_found", "fixed_slow_and_ghosts"], "pass"
     )
     assert all(p.exists() for p in result.files)
+
+
+def test_first_with_ghost_tries_networks_until_one_shows_the_claim(monkeypatch):
+    """Existence claim: the first network is the single try's (same key); a failing one is
+    followed by fold_in(key, 1), ...; the count is reported; none passing fails."""
+    from ghostmech.paper.claims import Claim
+
+    seen = []
+    verdicts = iter(["fail", "pass"])
+
+    def train(config, size, *, key):
+        seen.append(np.asarray(jax.random.key_data(key)).tolist())
+        return None, SimpleNamespace(metrics={}, checkpoints={})
+
+    monkeypatch.setattr(fig5a, "train_snapshots", train)
+    monkeypatch.setattr(fig5a, "analyse", lambda *a, **k: {})
+    monkeypatch.setattr(
+        fig5a, "claims_for", lambda *a: [Claim("ghost_found", "s", {"g": 1}, next(verdicts))]
+    )
+    key = jax.random.key(4)
+    *_, claims = fig5a.first_with_ghost("fig5_dcd", SimpleNamespace(snapshots=()), key=key, tries=3)
+    assert claims[0].verdict == "pass" and claims[0].measured["networks_tried"] == 2
+    first = np.asarray(jax.random.key_data(jax.random.split(key)[0])).tolist()
+    second = jax.random.split(jax.random.fold_in(key, 1))[0]
+    assert seen == [first, np.asarray(jax.random.key_data(second)).tolist()]
+    monkeypatch.setattr(
+        fig5a, "claims_for", lambda *a: [Claim("ghost_found", "s", {"g": 0}, "fail")]
+    )
+    *_, claims = fig5a.first_with_ghost("fig5_dcd", SimpleNamespace(snapshots=()), key=key, tries=3)
+    assert claims[0].verdict == "fail" and claims[0].measured["networks_tried"] == 3
