@@ -1,0 +1,138 @@
+"""Which mechanism makes the delay at the end of the drop: ghost or ramp (docs/theory.md §4).
+
+    nice -n 10 python -m bench.critical.mechanism --family rank2 --delays 80 [--seeds 3]
+
+For the networks of `predict_rank1` (same keys: ``fold_in(key(13), T)`` split into 8, the
+first ``--seeds``), the gradient-flow path (`critical.path`, no lr) is traced from the
+initialisation to L < 0.05, the end of the first drop, where a learning rate above η_c
+traps a network. On the network there, with the task's trajectories from the start of the
+input-free stretch to the threshold crossing (`runs.analysis.task_span`):
+
+* **candidates**: structural speed minima (`dynamics.find_points` from 24 points of the
+  trajectories, plus the converged points of the 2-D latent grid for rank two) of kind
+  ``ghost``, each judged by `dynamics.bottleneck` with the thresholds of §4: a ghost of
+  the task when it is on the path with contrast C ≥ 2 and share S ≥ 1/2, ``shallow`` (a
+  ramp makes the delay) when traversed but failing either, ``off_path`` otherwise;
+* **candidate-free bounds** from the speed ‖f(x_t)‖ along the span alone: with the
+  span's own slowest speed in place of v_min, C_span = max/min ≤ C of any traversed
+  candidate (its v_min is at most the span's) and S_span = share of steps with speed
+  ≤ 2 min ≥ S of that candidate. So S_span < 1/2 rules a ghost out without a finder.
+
+Rank two is judged in its 2-D latent flow (κ = Nᵀr), full rank in the N-D rate flow.
+Writes ``mechanism_<family>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bench.critical.measure_sweep import task_for
+from bench.critical.predict_rank1 import FAMILIES
+from ghostmech.critical.path import gradient_flow_path
+from ghostmech.critical.problem import make_problem
+from ghostmech.dynamics import find_points, flow_2d, from_network
+from ghostmech.dynamics.bottleneck import CONTRAST_MIN, REGION_FACTOR, SHARE_MIN
+from ghostmech.networks import make_preset
+from ghostmech.runs.analysis import judge_candidates, task_span, task_trajectories
+
+
+def span_bounds(f, traj: np.ndarray, starts, exits) -> list[dict]:
+    """Per trial: C_span, S_span (module docstring) and the span's length in steps."""
+    speed = np.asarray(jax.vmap(jax.vmap(lambda x: jnp.linalg.norm(f(x))))(jnp.asarray(traj)))
+    out = []
+    for i, (a, e) in enumerate(zip(starts, exits, strict=True)):
+        e = int(e) if e >= 0 else traj.shape[1] - 1
+        v = speed[i, int(a) : e + 1]
+        if v.size < 2:
+            out.append(dict(contrast_span=math.nan, share_span=math.nan, steps=int(v.size)))
+            continue
+        lo = float(v.min())
+        out.append(
+            dict(
+                contrast_span=float(v.max() / lo),
+                share_span=float(np.mean(v <= REGION_FACTOR * lo)),
+                steps=int(v.size),
+                crossed=bool(exits[i] >= 0),
+            )
+        )
+    return out
+
+
+def analyse(net, task, latent: bool, key) -> dict:
+    """Path to the end of the drop, then candidates and span bounds (module docstring)."""
+    prob = make_problem(net, task)
+    path = gradient_flow_path(prob.loss, prob.theta0)
+    net_b = prob.net(jnp.asarray(path.thetas[-1]))
+    f = from_network(net_b, latent=latent)
+    traj = task_trajectories(net_b, task, latent)
+    starts, exits = task_span(net_b, task)
+    pool = traj.reshape(-1, traj.shape[-1])
+    pool = pool[np.linspace(0, len(pool) - 1, 24).round().astype(int)]
+    scale = float(np.sqrt(np.mean(pool**2))) or 1.0
+    x0 = pool + 0.01 * scale * np.asarray(jax.random.normal(key, pool.shape))
+    if latent and traj.shape[-1] == 2:
+        lo, hi = traj.reshape(-1, 2).min(0), traj.reshape(-1, 2).max(0)
+        pad = 0.25 * np.maximum(hi - lo, 0.5)
+        fl = flow_2d(f, (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]),
+                     n_grid=31)  # fmt: skip
+        x0 = np.concatenate([x0, fl.points.xstar[fl.points.status == "converged"]])
+    pts = find_points(f, x0[np.all(np.isfinite(x0), 1)])
+    cands = [pts.xstar[r] for r in pts.where("ghost")]
+    judged = judge_candidates(f, traj, (starts, exits), cands, float(net_b.alpha))
+    kinds = [b.kind for _, b in judged]
+    return dict(
+        path_status=path.status,
+        path_steps=int(len(path.loss)),
+        final_loss=float(path.loss[-1]),
+        n_points=int(len(pts.kind)),
+        point_kinds=sorted(set(pts.kind.tolist())),
+        n_candidates=len(cands),
+        candidates=[
+            {k: b.to_dict()[k] for k in ("kind", "contrast", "share", "eps", "measured_delay")}
+            for _, b in judged
+        ],
+        verdict="ghost" if "ghost" in kinds else ("ramp" if "shallow" in kinds else "no_candidate"),
+        span=span_bounds(f, traj, starts, exits),
+    )
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--family", choices=("rank2", "full", "full_dcd"), default="rank2")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--delays", type=int, nargs="+", default=[80])
+    ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
+    a = ap.parse_args(argv)
+    preset, over = FAMILIES[a.family]
+    f = a.out / f"mechanism_{a.family}.json"
+    res = json.loads(f.read_text()) if f.is_file() else {"family": a.family, "per_delay": {}}
+    res |= {"thresholds": {"contrast_min": CONTRAST_MIN, "share_min": SHARE_MIN}}
+    res["commands"] = [*res.get("commands", []), " ".join(sys.argv)]
+    t0, wall0 = time.time(), res.get("wall_s", 0.0)
+    for T in a.delays:
+        keys = jax.random.split(jax.random.fold_in(jax.random.key(13), T), 8)[: a.seeds]
+        rows = []
+        for s, k in enumerate(keys):
+            t1 = time.time()
+            with jax.enable_x64(True):
+                r = analyse(make_preset(preset, key=k, **over), task_for(a.family, T),
+                            a.family == "rank2", jax.random.key(s))  # fmt: skip
+            r["wall_s"] = time.time() - t1
+            rows.append(r)
+            print(T, s, r["verdict"], r["candidates"], r["span"], f"{r['wall_s']:.0f}s", flush=True)
+        res["per_delay"][str(T)] = rows
+        res["wall_s"] = wall0 + time.time() - t0
+        f.write_text(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
