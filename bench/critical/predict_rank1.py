@@ -37,6 +37,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--delays", type=int, nargs="+", default=[10, 20, 40, 80])
     ap.add_argument("--overshoot", action="store_true")
+    ap.add_argument("--max-steps", type=int, default=4000, help="path steps (predict)")
     ap.add_argument("--tag", default=None, help="output name (default predict_<family>)")
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
     a = ap.parse_args(argv)
@@ -47,7 +48,8 @@ def main(argv=None) -> None:
         rows = []
         for s, k in enumerate(keys):
             net = make_preset(preset, key=k, **over)
-            p = predict(net, task_for(a.family, T), key=jax.random.key(1), overshoot=a.overshoot)
+            p = predict(net, task_for(a.family, T), key=jax.random.key(1), overshoot=a.overshoot,
+                        max_steps=a.max_steps)  # fmt: skip
             rows.append(p.as_dict())
             print(
                 T,

@@ -64,7 +64,9 @@ def table(meas, pred, calib: int, expo=None):
         }
         for T in sorted(set(meas.get(fam, {})) | set(pred.get(fam, {}))):
             m = meas.get(fam, {}).get(T, none)
-            p = pred.get(fam, {}).get(T, [])
+            p_all = pred.get(fam, {}).get(T, [])
+            # a path that never dropped has no drop to evaluate the predictors on
+            p = [r for r in p_all if r["status"] == "ok"]
             vals = {k: _gm(r["values"][k] for r in p) for k in PREDICTORS}
             interior = [
                 r["quantities"]["ghost_interior"] for r in p if "ghost_interior" in r["quantities"]
@@ -80,6 +82,7 @@ def table(meas, pred, calib: int, expo=None):
                 predicted=vals,
                 calibrated_timing=c * vals["timing"] if fam == "rank1" else math.nan,
                 n_pred=len(p),
+                n_pred_no_drop=len(p_all) - len(p),
                 ghosts=sum(1 for g in interior if g),
                 n_ghost_checked=len(interior),
                 grad_t_star_sq=gt2,
