@@ -13,10 +13,11 @@ input-free stretch to the threshold crossing (`runs.analysis.task_span`):
   ``ghost``, each judged by `dynamics.bottleneck` with the thresholds of §4: a ghost of
   the task when it is on the path with contrast C ≥ 2 and share S ≥ 1/2, ``shallow`` (a
   ramp makes the delay) when traversed but failing either, ``off_path`` otherwise;
-* **candidate-free bounds** from the speed ‖f(x_t)‖ along the span alone: with the
-  span's own slowest speed in place of v_min, C_span = max/min ≤ C of any traversed
-  candidate (its v_min is at most the span's) and S_span = share of steps with speed
-  ≤ 2 min ≥ S of that candidate. So S_span < 1/2 rules a ghost out without a finder.
+* **the span's own numbers**, without a finder: the §4 quantities with the span's
+  slowest point in place of x_g, C_span = max/min of the speed ‖f(x_t)‖ on the span and
+  S_span = share of its steps with speed ≤ 2 × the minimum. They describe how uniform the
+  climb is (C_span < 2: the speed never varies by 2×, no narrowing is traversed); they
+  are not the criterion, which needs a structural candidate.
 
 Rank two is judged in its 2-D latent flow (κ = Nᵀr), full rank in the N-D rate flow.
 Writes ``mechanism_<family>.json``.
@@ -46,7 +47,8 @@ from ghostmech.runs.analysis import judge_candidates, task_span, task_trajectori
 
 
 def span_bounds(f, traj: np.ndarray, starts, exits) -> list[dict]:
-    """Per trial: C_span, S_span (module docstring) and the span's length in steps."""
+    """Per trial: C_span, S_span (module docstring), the span's length in steps and
+    whether the trial crossed the threshold (else the span runs to the trial's end)."""
     speed = np.asarray(jax.vmap(jax.vmap(lambda x: jnp.linalg.norm(f(x))))(jnp.asarray(traj)))
     out = []
     for i, (a, e) in enumerate(zip(starts, exits, strict=True)):
@@ -65,6 +67,15 @@ def span_bounds(f, traj: np.ndarray, starts, exits) -> list[dict]:
             )
         )
     return out
+
+
+def verdict(kinds: list[str]) -> str:
+    """``ghost`` if any candidate is a ghost of the task, else ``ramp`` if one is traversed
+    (``shallow``), else ``off_path`` (candidates, none traversed) or ``no_candidate``."""
+    for k, v in (("ghost", "ghost"), ("shallow", "ramp"), ("off_path", "off_path")):
+        if k in kinds:
+            return v
+    return "no_candidate"
 
 
 def analyse(net, task, latent: bool, key) -> dict:
@@ -100,7 +111,7 @@ def analyse(net, task, latent: bool, key) -> dict:
             {k: b.to_dict()[k] for k in ("kind", "contrast", "share", "eps", "measured_delay")}
             for _, b in judged
         ],
-        verdict="ghost" if "ghost" in kinds else ("ramp" if "shallow" in kinds else "no_candidate"),
+        verdict=verdict(kinds),
         span=span_bounds(f, traj, starts, exits),
     )
 
