@@ -19,7 +19,9 @@ input-free stretch to the threshold crossing (`runs.analysis.task_span`):
   climb is (C_span < 2: the speed never varies by 2×, no narrowing is traversed); they
   are not the criterion, which needs a structural candidate.
 
-Rank two is judged in its 2-D latent flow (κ = Nᵀr), full rank in the N-D rate flow.
+Rank one and two are judged in their latent flow (κ = Nᵀr), full rank in the N-D rate
+flow. Rank one is the check: at the end of the drop its latent speed falls monotonically
+along the climb (docs/critical.md), so it must come out without a ghost.
 Writes ``mechanism_<family>.json``.
 """
 
@@ -118,7 +120,7 @@ def analyse(net, task, latent: bool, key) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--family", choices=("rank2", "full", "full_dcd"), default="rank2")
+    ap.add_argument("--family", choices=("rank1", "rank2", "full", "full_dcd"), default="rank2")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--delays", type=int, nargs="+", default=[80])
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
@@ -136,7 +138,7 @@ def main(argv=None) -> None:
             t1 = time.time()
             with jax.enable_x64(True):
                 r = analyse(make_preset(preset, key=k, **over), task_for(a.family, T),
-                            a.family == "rank2", jax.random.key(s))  # fmt: skip
+                            a.family in ("rank1", "rank2"), jax.random.key(s))  # fmt: skip
             r["wall_s"] = time.time() - t1
             rows.append(r)
             print(T, s, r["verdict"], r["candidates"], r["span"], f"{r['wall_s']:.0f}s", flush=True)
