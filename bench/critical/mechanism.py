@@ -6,7 +6,8 @@ For the networks of `predict_rank1` (same keys: ``fold_in(key(13), T)`` split in
 first ``--seeds``), the gradient-flow path (`critical.path`, no lr) is traced from the
 initialisation to L < 0.05, the end of the first drop, where a learning rate above η_c
 traps a network. On the network there, with the task's trajectories from the start of the
-input-free stretch to the threshold crossing (`runs.analysis.task_span`):
+input-free stretch to the threshold crossing (DA: the output's first upward crossing of ½,
+`da_span`; other tasks: `runs.analysis.task_span`):
 
 * **candidates**: structural speed minima (`dynamics.find_points` from 24 points of the
   trajectories, plus the converged points of the 2-D latent grid for rank two) of kind
@@ -34,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -44,8 +46,18 @@ from ghostmech.critical.path import gradient_flow_path
 from ghostmech.critical.problem import make_problem
 from ghostmech.dynamics import find_points, flow_2d, from_network
 from ghostmech.dynamics.bottleneck import CONTRAST_MIN, REGION_FACTOR, SHARE_MIN
-from ghostmech.networks import make_preset
+from ghostmech.networks import make_preset, run_batch
 from ghostmech.runs.analysis import judge_candidates, task_span, task_trajectories
+
+
+def da_span(net, task) -> tuple[np.ndarray, np.ndarray]:
+    """DA: start 0, exit at the output's first upward crossing of ½ (the delay's switch),
+    −1 if none. `task_span` takes the first change of decision, which for a trainable
+    readout whose output starts above ½ and falls in the first steps is that transient."""
+    _, z = eqx.filter_jit(run_batch)(net, task.all_trials().inputs)
+    z = np.asarray(z, float)[:, :, 0]
+    up = (z[1:] >= 0.5) & (z[:-1] < 0.5)
+    return np.zeros(z.shape[1], int), np.where(up.any(0), np.argmax(up, 0) + 1, -1)
 
 
 def span_bounds(f, traj: np.ndarray, starts, exits) -> list[dict]:
@@ -87,7 +99,7 @@ def analyse(net, task, latent: bool, key) -> dict:
     net_b = prob.net(jnp.asarray(path.thetas[-1]))
     f = from_network(net_b, latent=latent)
     traj = task_trajectories(net_b, task, latent)
-    starts, exits = task_span(net_b, task)
+    starts, exits = da_span(net_b, task) if task.name == "da" else task_span(net_b, task)
     pool = traj.reshape(-1, traj.shape[-1])
     pool = pool[np.linspace(0, len(pool) - 1, 24).round().astype(int)]
     scale = float(np.sqrt(np.mean(pool**2))) or 1.0
