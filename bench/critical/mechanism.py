@@ -4,7 +4,8 @@
 
 For the networks of `predict_rank1` (same keys: ``fold_in(key(13), T)`` split into 8, the
 first ``--seeds``), the gradient-flow path (`critical.path`, no lr) is traced from the
-initialisation to L < 0.05, the end of the first drop, where a learning rate above η_c
+initialisation to L < 0.05 (at most ``--max-steps`` steps; ``path_status`` says whether
+it got there), the end of the first drop, where a learning rate above η_c
 traps a network. On the network there, with the task's trajectories from the start of the
 input-free stretch to the threshold crossing (DA: the output's first upward crossing of ½,
 `da_span`; other tasks: `runs.analysis.task_span`):
@@ -92,10 +93,12 @@ def verdict(kinds: list[str]) -> str:
     return "no_candidate"
 
 
-def analyse(net, task, latent: bool, key) -> dict:
-    """Path to the end of the drop, then candidates and span bounds (module docstring)."""
+def analyse(net, task, latent: bool, key, max_steps: int = 8000) -> dict:
+    """Path to the end of the drop, then candidates and span numbers (module docstring).
+    Call inside ``jax.enable_x64(True)`` with ``net`` built outside it (float32, as
+    `predict_rank1` and the sweeps build it: the same key draws other numbers in x64)."""
     prob = make_problem(net, task)
-    path = gradient_flow_path(prob.loss, prob.theta0)
+    path = gradient_flow_path(prob.loss, prob.theta0, max_steps=max_steps)
     net_b = prob.net(jnp.asarray(path.thetas[-1]))
     f = from_network(net_b, latent=latent)
     traj = task_trajectories(net_b, task, latent)
@@ -135,6 +138,7 @@ def main(argv=None) -> None:
     ap.add_argument("--family", choices=("rank1", "rank2", "full", "full_dcd"), default="rank2")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--delays", type=int, nargs="+", default=[80])
+    ap.add_argument("--max-steps", type=int, default=8000, help="gradient-flow path steps")
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
     a = ap.parse_args(argv)
     preset, over = FAMILIES[a.family]
@@ -148,9 +152,10 @@ def main(argv=None) -> None:
         rows = []
         for s, k in enumerate(keys):
             t1 = time.time()
+            net = make_preset(preset, key=k, **over)  # float32, as predict_rank1
             with jax.enable_x64(True):
-                r = analyse(make_preset(preset, key=k, **over), task_for(a.family, T),
-                            a.family in ("rank1", "rank2"), jax.random.key(s))  # fmt: skip
+                r = analyse(net, task_for(a.family, T), a.family in ("rank1", "rank2"),
+                            jax.random.key(s), a.max_steps)  # fmt: skip
             r["wall_s"] = time.time() - t1
             rows.append(r)
             print(T, s, r["verdict"], r["candidates"], r["span"], f"{r['wall_s']:.0f}s", flush=True)

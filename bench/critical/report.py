@@ -51,7 +51,10 @@ def load(res: Path):
         f = res / f"mechanism_{fam}.json"
         if f.is_file():
             per = json.loads(f.read_text())["per_delay"]
-            mech[fam] = {int(t): [r["verdict"] for r in rows] for t, rows in per.items()}
+            mech[fam] = {  # networks whose path reached the end of the drop
+                int(t): [r["verdict"] for r in rows if r["path_status"] == "ok"]
+                for t, rows in per.items()
+            }
     return meas, pred, expo, mech
 
 
