@@ -5,7 +5,9 @@
 Generic vmapped `training.sweep` (no kernel): 11 lrs 0.1 decade apart around a centre
 (the first delay's guess, then extrapolated from the two previous delays), ``--seeds``
 networks, epochs = max(``--min-epochs``, budget / lowest lr). Learned: final L < 0.1
-(the Fig. 6A rule). Writes ``<family>_<task>.json`` / ``.npz`` under ``--out``.
+(the Fig. 6A rule). Writes ``<family>_<task>.json`` / ``.npz`` under ``--out``;
+``--merge`` adds the delays to the record already there (e.g. T = 80 on its own grid and
+epochs) and refits the exponent over every delay measured.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from bench.critical.record import write_record
+from bench.critical.record import read_record, write_record
 from ghostmech.critical.measure import measure_sweep
 from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation, DelayedCueDiscrimination
@@ -55,13 +57,16 @@ def main(argv=None) -> None:
         help="one grid for every delay: log10 start, stop (--n-lrs points)",
     )
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
+    ap.add_argument("--merge", action="store_true", help="add to the record in --out")
+    ap.add_argument("--note", default=None, help="stored with each delay of this run")
     a = ap.parse_args(argv)
     preset, over, guess = FAMILIES[a.family]
     a.out.mkdir(parents=True, exist_ok=True)
     tag = a.family if a.family == "full_dcd" else f"{a.family}_da"
-    res, raw, t0 = {}, {}, time.time()
+    res, raw, meta = read_record(a.out, tag, a.family) if a.merge else ({}, {}, None)
+    t0 = time.time()
     for T in a.delays:
-        ok = [t for t in res if res[t]["status"] == "ok"]
+        ok = sorted(t for t in res if isinstance(t, int) and res[t]["status"] == "ok" and t < T)
         if len(ok) >= 2:
             t1, t2 = ok[-2:]
             p = math.log(res[t2]["eta_c"] / res[t1]["eta_c"]) / math.log(t2 / t1)
@@ -89,12 +94,14 @@ def main(argv=None) -> None:
             chunk=1000,
         )
         res[T] = m.as_dict() | dict(epochs=epochs, centre=centre, n_seeds=a.seeds)
+        if a.note:
+            res[T]["note"] = a.note
         raw[f"outcome_T{T}"], raw[f"boot_T{T}"], raw[f"lrs_T{T}"] = m.outcome, m.boot, m.lrs
         raw[f"drop_T{T}"] = m.epochs
         print(
             T, m.status, m.eta_c, m.ci, m.trapped, m.decided, epochs, f"{m.wall_s:.0f}s", flush=True
         )
-        write_record(a.out, tag, a.family, res, raw, t0)
+        write_record(a.out, tag, a.family, res, raw, t0, meta)
 
 
 if __name__ == "__main__":

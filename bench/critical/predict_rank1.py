@@ -2,7 +2,8 @@
 
     nice -n 10 python -m bench.critical.predict_rank1 [--seeds 4] [--delays 10 20 40 80]
 
-Same initial networks (key ``fold_in(key(13), T)``, split into 8, first ``--seeds``);
+Also rank two, full rank (DA) and full rank on DCD (``--family full_dcd``, the task of
+`measure_sweep`). Same initial networks (key ``fold_in(key(13), T)``, split into 8, first ``--seeds``);
 `ghostmech.critical.predict` from each network's initialisation (no training run).
 Writes ``predict_<tag>.json``: per delay and seed every predictor's value, the quantities
 and the curvature profile along the path, and the wall time.
@@ -18,14 +19,15 @@ from pathlib import Path
 
 import jax
 
+from bench.critical.measure_sweep import task_for
 from ghostmech.critical.predict import predict
 from ghostmech.networks import make_preset
-from ghostmech.tasks import DelayedActivation
 
 FAMILIES = {
     "rank1": ("fig6a_rank1", {}),
     "rank2": ("fig6b", {"rank": 2}),
     "full": ("fig6a_full", {}),
+    "full_dcd": ("fig7_dcd", {}),  # DCD 6 / T / T steps, as measure_sweep
 }
 
 
@@ -35,6 +37,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--delays", type=int, nargs="+", default=[10, 20, 40, 80])
     ap.add_argument("--overshoot", action="store_true")
+    ap.add_argument("--max-steps", type=int, default=4000, help="path steps (predict)")
     ap.add_argument("--tag", default=None, help="output name (default predict_<family>)")
     ap.add_argument("--out", type=Path, default=Path("docs/results/critical"))
     a = ap.parse_args(argv)
@@ -45,7 +48,8 @@ def main(argv=None) -> None:
         rows = []
         for s, k in enumerate(keys):
             net = make_preset(preset, key=k, **over)
-            p = predict(net, DelayedActivation(T, T), key=jax.random.key(1), overshoot=a.overshoot)
+            p = predict(net, task_for(a.family, T), key=jax.random.key(1), overshoot=a.overshoot,
+                        max_steps=a.max_steps)  # fmt: skip
             rows.append(p.as_dict())
             print(
                 T,
