@@ -33,6 +33,7 @@ import numpy as np
 from ghostmech._checks import check_positive, check_positive_int
 from ghostmech.critical.stats import bootstrap_crossing, crossing, wilson
 from ghostmech.networks import make_preset
+from ghostmech.training.detect import Outcome, classify
 from ghostmech.training.kernels import train_rank1_da_grid
 
 __all__ = [
@@ -145,6 +146,11 @@ def measure_rank1_da(
     chunks of ``chunk`` epochs; trapped networks and those past their budget leave the
     batch (module docstring). ``epochs`` of the result: the first epoch with L < 0.1
     (the drop; −1 if never) per network.
+
+    This is the one training loop outside `ghostmech.training.engine.drive`: a
+    measurement whose batch shrinks as networks are decided (each lr has its own
+    budget ∝ 1/lr), which the engine's fixed grid does not express. Its outcome
+    rule is `detect.classify`'s (`_trapped`).
     """
     delay = check_positive_int("delay", delay)
     n_seeds = check_positive_int("n_seeds", n_seeds)
@@ -176,7 +182,7 @@ def measure_rank1_da(
         loss, gn = met["loss"][: active.size], met["grad_norm"][: active.size]
         below = (loss < LEARNED).any(1) & (drop[active] < 0)
         drop[active[below]] = done[active[below]] + np.argmax(loss[below] < LEARNED, 1)
-        trapped = (~np.isfinite(loss) | ((loss > LOSS_TRAPPED) & (gn < GRAD_TRAPPED))).any(1)
+        trapped = _trapped(loss, gn).any(1)
         done[active] += chunk
         over = (done[active] >= limit[active]) & ~trapped
         outcome[active[trapped]] = 1.0
@@ -190,6 +196,14 @@ def measure_rank1_da(
             )
     shape = (lrs.size, n_seeds)
     return summarise(lrs, outcome.reshape(shape), drop.reshape(shape), wall_s=time.time() - t0)
+
+
+def _trapped(loss, grad_norm) -> np.ndarray:
+    """Per epoch: trapped (`detect.classify` with L > `LOSS_TRAPPED` and ‖∇L‖ <
+    `GRAD_TRAPPED`: the no-learning zone) or diverged (non-finite loss)."""
+    code = classify(loss, grad_norm, learned_below=LEARNED, trapped_above=LOSS_TRAPPED,
+                    grad_below=GRAD_TRAPPED)  # fmt: skip
+    return (code == Outcome.TRAPPED) | (code == Outcome.DIVERGED)
 
 
 def _first(flags: np.ndarray) -> np.ndarray:
@@ -206,7 +220,7 @@ def outcomes_from_history(loss, grad_norm) -> tuple[np.ndarray, np.ndarray]:
     """
     loss, grad_norm = np.asarray(loss, float), np.asarray(grad_norm, float)
     ok = np.isfinite(loss)
-    trapped = (~ok | ((loss > LOSS_TRAPPED) & (grad_norm < GRAD_TRAPPED))).any(-1)
+    trapped = _trapped(loss, grad_norm).any(-1)
     learned = ~trapped & (loss[..., -1] < LEARNED)
     out = np.where(trapped, 1.0, np.where(learned, 0.0, np.nan))
     return out, _first(ok & (loss < LEARNED))
