@@ -19,7 +19,7 @@ with T: the interval's upper end is below 0 (one-sided test of slope < 0 at
 measured exponent and interval are the finding, reported next to the
 canonical −4.
 
-Quick size: T ∈ {4, 6, 10} (the issue's ≥ 3 delays; short delays learn within
+Quick size (``fig9_T4``, ``fig9_T6``, ``fig9_T10`` quick): T ∈ {4, 6, 10} (the issue's ≥ 3 delays; short delays learn within
 5000 epochs), 4 seeds. Pilot (6 seeds per T, same grid and epochs): slope
 −1.44 with standard error 0.21 for 4 seeds × 3 delays, so the upper end of the
 interval (≈ −1.0) is ~5 standard errors from 0: the verdict is decisive.
@@ -27,8 +27,11 @@ interval (≈ −1.0) is ~5 standard errors from 0: the verdict is decisive.
 Registered as figure ``fig9`` (``ghostmech reproduce fig9``) by
 ``ghostmech.paper`` (see docs/reproduction.md).
 
-Sizes: `QUICK` / `FULL` stay here: one lr grid per delay, each with its own
-epochs, which one shipped config (one task, one delay) cannot hold.
+Sizes (`sizes`): one shipped config per delay, ``fig9_T{T}`` (quick / full
+variant; `CONFIGS` lists which delays each mode measures), holding the delay, seeds,
+lr grid, epochs and chunk; every config of a mode must share the seeds and the lr
+grid (else `sizes` raises), and their epochs follow `epochs_for` (written out in
+each TOML). ``ghostmech sweep fig9_T10 --quick`` trains one delay of this figure.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig3a import rank1_init, train_checkpointed
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
@@ -51,8 +55,8 @@ from ghostmech.training.detect import Critical, Outcome, classify, critical_lr
 __all__ = [
     "run",
     "Sizes",
-    "QUICK",
-    "FULL",
+    "CONFIGS",
+    "sizes",
     "LEARNED",
     "critical_from_fraction",
     "fraction_learned",
@@ -70,22 +74,44 @@ EXPONENT_MAX = 0.0  # verdict: the exponent's 95 % interval lies below 0 (η_c f
 
 @dataclass(frozen=True)
 class Sizes:
-    """Delays, seeds, one lr grid for every delay (log10 start, stop, count), and epochs
-    at T = 20 (scaled by (T/20)², never fewer than at T = 20: longer delays learn slower)."""
+    """Delays, seeds, one lr grid for every delay (log10 start, stop, count), and the
+    epochs and chunk at each delay."""
 
     delays: tuple[int, ...]
     n_seeds: int
     lrs: tuple[float, float, int]
-    epochs: int
+    epochs: tuple[int, ...]
+    chunks: tuple[int, ...]
 
 
-QUICK = Sizes(delays=(4, 6, 10), n_seeds=4, lrs=(-2.0, 0.0, 9), epochs=5000)
-FULL = Sizes(delays=(10, 20, 40, 80), n_seeds=5, lrs=(-3.5, -0.5, 13), epochs=15_000)
+# the shipped configs (one per delay) each mode trains
+CONFIGS = {True: ("fig9_T4", "fig9_T6", "fig9_T10"),
+           False: ("fig9_T10", "fig9_T20", "fig9_T40", "fig9_T80")}  # fmt: skip
 
 
-def epochs_for(delay: int, size: Sizes) -> int:
-    """Epochs at delay T: ``size.epochs · max(1, (T/20)²)``."""
-    return int(size.epochs * max(1.0, (delay / 20.0) ** 2))
+def sizes(quick: bool, configs: tuple[str, ...] | None = None) -> Sizes:
+    """The sizes of the shipped configs ``configs`` (default `CONFIGS` of the mode; quick or
+    full variants): DA with delay = response, SGD, the same seeds and lr grid in each."""
+    cfgs = [settings.shipped(c, quick=quick) for c in configs or CONFIGS[quick]]
+    for cfg in cfgs:
+        settings.require_rank1_da(cfg)
+    grids = {(settings.n_seeds(c), settings.lr_logspace(c)) for c in cfgs}
+    if len(grids) != 1:
+        names = ", ".join(c.name for c in cfgs)
+        raise ValueError(f"configs {names}: must share the seeds and lr grid (got {sorted(grids)})")
+    ((n_seeds, lrs),) = grids
+    return Sizes(
+        delays=tuple(settings.delay_steps(c) for c in cfgs),
+        n_seeds=n_seeds,
+        lrs=lrs,
+        epochs=tuple(c.training.epochs for c in cfgs),
+        chunks=tuple(c.training.chunk for c in cfgs),
+    )
+
+
+def epochs_for(delay: int, epochs_at_20: int) -> int:
+    """The rule the shipped ``fig9_T*`` configs follow: ``epochs_at_20 · max(1, (T/20)²)``."""
+    return int(epochs_at_20 * max(1.0, (delay / 20.0) ** 2))
 
 
 def critical_from_fraction(lrs, frac, level: float = HALF) -> Critical:
@@ -108,7 +134,7 @@ def per_seed_critical(lrs, final) -> np.ndarray:
 
 
 def fraction_learned(
-    lrs, *, key: jax.Array, n_seeds: int, epochs: int, delay: int = 20
+    lrs, *, key: jax.Array, n_seeds: int, epochs: int, delay: int = 20, chunk: int = 10_000
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fraction of ``n_seeds`` rank-one networks learned per lr ``[n_lrs]``, and final losses
     ``[n_lrs, n_seeds]``; the same initial networks at every lr, trained by the engine's
@@ -117,7 +143,7 @@ def fraction_learned(
     m, n, b = rank1_init(jax.random.split(key, n_seeds))
     reps = [jnp.tile(a, (lrs.size, 1)) for a in (m, n, b)]
     lr = jnp.repeat(jnp.asarray(lrs, jnp.float32), n_seeds)
-    _, met = train_checkpointed(reps, lr, epochs, (), chunk=min(epochs, 10_000), delay=delay)
+    _, met = train_checkpointed(reps, lr, epochs, (), chunk=min(epochs, chunk), delay=delay)
     final = met["loss"][:, -1].reshape(lrs.size, n_seeds)
     return learned(final).mean(axis=1), final
 
@@ -133,16 +159,17 @@ def fit_exponent(delays, etas) -> float:
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Fraction learned against lr for every delay; η_c(T) and its exponent."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     grids, fracs, etas, per_seed = {}, {}, [], []
     lrs = np.logspace(*size.lrs)
-    for T in size.delays:
+    for T, epochs, chunk in zip(size.delays, size.epochs, size.chunks, strict=True):
         frac, final = fraction_learned(
             lrs,
             key=jax.random.fold_in(key, T),
             n_seeds=size.n_seeds,
-            epochs=epochs_for(T, size),
+            epochs=epochs,
             delay=T,
+            chunk=chunk,
         )
         grids[f"T = {T}"], fracs[f"T = {T}"] = lrs, frac
         etas.append(critical_from_fraction(lrs, frac).value)

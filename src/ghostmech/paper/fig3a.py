@@ -29,10 +29,12 @@ The helpers here (`rank1_init`, `train_checkpointed`, `as_network`,
 `count_fixed_points`, `latent_flow_1d`) are shared by Figs. 3B, 6A, 8B and
 the critical-delay figure.
 
-Sizes: ``--full`` reads lr, epochs and the panel epochs from the shipped
-``fig3a.full.toml`` (`full_sizes`); the quick size stays in `QUICK` here, because
-the ``fig3a`` quick config is the worked example of docs/guide/tutorial.md (2000
-epochs, recorded outputs) while this figure's quick run needs 16,000 epochs.
+Sizes (`sizes`): the preset, task timings, optimiser, lr, epochs, chunk and
+checkpoint spacing of both modes come from the shipped config ``fig3a``
+(``fig3a.quick.toml`` / ``fig3a.full.toml``), so ``ghostmech sweep fig3a
+--quick`` trains this figure's quick network (also the worked example of
+docs/guide/tutorial.md). Only drawing stays here: the video frames and the
+paper's panel epochs (`PANELS`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.dynamics import Flow1D, flow_1d, from_network, scalar_flow
-from ghostmech.networks import PRESETS, RateRNN, latent_flow, make_preset
+from ghostmech.networks import RateRNN, latent_flow, make_preset
 from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.plotting.dynamics import plot_flow_1d
@@ -54,15 +56,15 @@ from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_curves
 from ghostmech.plotting.video import training_video
 from ghostmech.runs.analysis import judge_candidates, task_span, task_trajectories
-from ghostmech.tasks import DelayedActivation, make_task
+from ghostmech.tasks import DelayedActivation
 from ghostmech.training import init_state, jumps
 from ghostmech.training.engine import KernelExecutor, MemorySink, drive, make_schedule, stack
 
 __all__ = [
     "run",
     "Sizes",
-    "QUICK",
-    "FULL",
+    "CONFIG",
+    "sizes",
     "rank1_init",
     "train_checkpointed",
     "as_network",
@@ -80,29 +82,35 @@ FINAL_LOSS_MAX = 0.1  # learned: final L below 10 % of the initial L ≈ 1
 
 @dataclass(frozen=True)
 class Sizes:
-    """One mode: lr, epochs, checkpoints, video frames (0: the panels), panel epochs
-    (None: 1, the first checkpoint after the drop, the last)."""
+    """One mode: preset, delay = response (steps), lr, epochs, chunk, checkpoint spacing
+    (training, from the config); video frames (0: the panels) and panel epochs (None: 1,
+    the first checkpoint after the drop, the last) (drawing)."""
 
+    preset: str
+    delay: int
     lr: float
     epochs: int
-    n_checkpoints: int
+    chunk: int
+    every: int
     n_frames: int
     panel_epochs: tuple[int, ...] | None
 
 
-QUICK = Sizes(lr=0.01, epochs=16_000, n_checkpoints=20, n_frames=0, panel_epochs=None)
+CONFIG = "fig3a"  # the shipped config (quick and full variants) this figure trains
+PANELS = (1, 200_001, 499_001)  # the paper's panel epochs (full mode; drawing only)
+FRAMES = {True: 0, False: 30}  # video frames (quick: the panels only)
 
 
-def full_sizes() -> Sizes:
-    """The paper's lr, epochs and panel epochs, from the shipped ``fig3a`` full config."""
-    cfg = settings.shipped("fig3a")
+def sizes(quick: bool, config: str = CONFIG) -> Sizes:
+    """The training sizes of the shipped config ``config`` (quick or full variant) and
+    this module's drawing sizes (the paper's panels in the full mode, where they fit)."""
+    cfg = settings.shipped(config, quick=quick)
+    settings.require_rank1_da(cfg)
     epochs = cfg.training.epochs
-    panels = tuple(int(e) for e in cfg.checkpoints.epochs if 0 < e < epochs)
-    return Sizes(lr=float(cfg.training.lr), epochs=epochs, n_checkpoints=500, n_frames=30,
-                 panel_epochs=panels)  # fmt: skip
-
-
-FULL = full_sizes()
+    panels = None if quick else tuple(e for e in PANELS if e < epochs) or None
+    return Sizes(preset=cfg.network.preset or PRESET, delay=settings.delay_steps(cfg), lr=float(cfg.training.lr),
+                 epochs=epochs, chunk=cfg.training.chunk, every=settings.checkpoint_every(cfg),
+                 n_frames=FRAMES[quick], panel_epochs=panels)  # fmt: skip
 
 
 def rank1_init(keys: jax.Array, preset: str = PRESET) -> tuple[jax.Array, ...]:
@@ -253,7 +261,7 @@ def _n_fixed(flow: Flow1D) -> int:
 
 
 def _checkpoints(size: Sizes) -> list[int]:
-    every = max(size.epochs // size.n_checkpoints, 1)
+    every = size.every
     extra = (e - 1 for e in (size.panel_epochs or ()))  # checkpoint e-1 = network AT epoch e
     return sorted({*range(0, size.epochs + 1, every), *extra, size.epochs})
 
@@ -341,18 +349,19 @@ def _panel_epochs(size: Sizes, drop: int, ckpts: list[int]) -> list[int]:
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Train one rank-one network on DA, measure the claims, draw panels and the video."""
-    size = QUICK if quick else FULL
-    template = make_preset(PRESET, key=key)
-    params = rank1_init(key[None])
+    size = sizes(quick)
+    template = make_preset(size.preset, key=key)
+    params = rank1_init(key[None], size.preset)
     ckpts = _checkpoints(size)
-    saved, met = train_checkpointed(params, size.lr, size.epochs, ckpts, chunk=2000)
+    saved, met = train_checkpointed(params, size.lr, size.epochs, ckpts, chunk=size.chunk,
+                                    preset=size.preset, delay=size.delay)  # fmt: skip
     loss, grad = met["loss"][0], met["grad_norm"][0]
     counts = {e: count_fixed_points(*(a[0] for a in saved[e])) for e in ckpts}
     window = max(size.epochs // 100, 10)
     drop, _ = _drop(loss, window)
     shown = _panel_epochs(size, drop, ckpts)
     flows = [(e, latent_flow_1d(*(a[0] for a in saved[e]), template=template)) for e in shown]
-    task = make_task(**PRESETS[PRESET].task)
+    task = settings.task_of(settings.shipped(CONFIG, quick=quick))
     mech = _mechanisms(saved, ckpts, template, task, drop)
     claims = _claims(loss, grad, counts, flows, window, mech, quick)
 

@@ -37,9 +37,11 @@ where 13 networks give power ≈ 0.6. So the quick verdict is ``not-run``
 (numbers and test still reported) and the claim is decided at full size
 (100 seeds, ≈ 55 trapped: power ≈ 0.97 at 0.75).
 
-Sizes: lr and epochs (both modes) come from the shipped ``fig3b`` config; the
-seeds (`QUICK` / `FULL`) stay here: the figure trains every seed at two lrs, the
-config one network (``ghostmech train fig3b``).
+Sizes (`sizes`): the preset, task timings, the two lrs (``grid.lr = [0.02,
+0.003]``: the trapping lr first, the comparison second), seeds, epochs, chunk and
+checkpoint spacing of both modes come from the shipped config ``fig3b``
+(``fig3b.quick.toml`` / ``fig3b.full.toml``, the power calculation next to the
+quick values): ``ghostmech sweep fig3b --quick`` trains this figure's networks.
 """
 
 from __future__ import annotations
@@ -55,7 +57,6 @@ from ghostmech.networks import make_preset
 from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.fig3a import (
-    PRESET,
     as_network,
     count_fixed_points,
     draw_flows,
@@ -70,40 +71,58 @@ from ghostmech.tasks import DelayedActivation
 from ghostmech.training.detect import Outcome, classify
 from ghostmech.training.kernels import rank1_da_value_and_grad
 
-__all__ = ["run", "Sizes", "QUICK", "FULL", "grad_norm_f64", "trial_output", "is_trapped"]
+__all__ = ["run", "Sizes", "CONFIG", "sizes", "grad_norm_f64", "trial_output", "is_trapped"]
 
 GRAD_MAX = 1e-12  # the paper: "gradient norm ~1e-20"; we require < 1e-12 (float64)
 Z_MAX = 1e-2  # "confidently 0": max_t z_t at the end
 LOSS_TRAPPED = 0.9  # trapped: final L > 0.9 (L = R/T = 1 when z ≡ 0) ...
 GRAD_TRAPPED = 1e-6  # ... and float32 |∇L| < 1e-6 (plateau |∇L| ≈ 1e-3)
-LR_BELOW = 0.003  # Fig. 3A's lr, below the rank-one η_c ≈ 0.013 (T = 20): the comparison
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """Seeds trained and checkpoints per run (lr 0.02 and 6000 epochs in both modes)."""
+    """One mode: preset, delay = response (steps), the trapping lr and the comparison lr
+    below the critical lr (Fig. 3A's), seeds (each trained at both lrs), epochs, chunk and
+    checkpoint spacing."""
 
+    preset: str
+    delay: int
+    lr: float
+    lr_below: float
     n_seeds: int
-    n_checkpoints: int
+    epochs: int
+    chunk: int
+    every: int
 
 
-QUICK = Sizes(n_seeds=24, n_checkpoints=20)  # power 0.98, see the module docstring
-FULL = Sizes(n_seeds=100, n_checkpoints=600)
-_CONFIG = settings.shipped("fig3b")  # lr and epochs of the shipped config (both modes)
-LR, EPOCHS = float(_CONFIG.training.lr), _CONFIG.training.epochs
+CONFIG = "fig3b"  # the shipped config (quick and full variants) this figure trains
 
 
-def grad_norm_f64(m, n, b) -> float:
-    """‖∇L‖ over (m, n, b) at the given parameters, computed in float64."""
+def sizes(quick: bool, config: str = CONFIG) -> Sizes:
+    """The sizes of the shipped config ``config`` (quick or full variant); its ``grid.lr``
+    must hold two lrs, the trapping one first (power: the quick TOML and the docstring)."""
+    cfg = settings.shipped(config, quick=quick)
+    lrs = settings.lr_values(cfg)
+    settings.require_rank1_da(cfg)
+    if len(lrs) != 2 or not lrs[0] > lrs[1]:
+        raise ValueError(f"config {cfg.name!r}: grid.lr (={list(lrs)}) must be [trapping lr, "
+                         "a smaller comparison lr]")  # fmt: skip
+    return Sizes(preset=cfg.network.preset, delay=settings.delay_steps(cfg), lr=lrs[0], lr_below=lrs[1],
+                 n_seeds=settings.n_seeds(cfg), epochs=cfg.training.epochs,
+                 chunk=cfg.training.chunk, every=settings.checkpoint_every(cfg))  # fmt: skip
+
+
+def grad_norm_f64(m, n, b, *, delay: int = 20) -> float:
+    """‖∇L‖ over (m, n, b) at the given parameters (DA, T = ``delay`` + ``delay``), in float64."""
     with jax.enable_x64(True):
         args = (jnp.asarray(np.asarray(a, np.float64))[None] for a in (m, n, b))
-        _, grads = rank1_da_value_and_grad(*args)
+        _, grads = rank1_da_value_and_grad(*args, delay=delay, response=delay)
         return float(jnp.sqrt(sum(jnp.sum(g**2) for g in grads)))
 
 
-def trial_output(m, n, b, *, template) -> np.ndarray:
-    """z_t over one DA trial (T = 20 + 20) of the network with parameters ``m, n, b``."""
-    inputs = DelayedActivation(20, 20).all_trials().inputs[:, 0, :]
+def trial_output(m, n, b, *, template, delay: int = 20) -> np.ndarray:
+    """z_t over one DA trial (T = ``delay`` + ``delay``) of the network with parameters ``m, n, b``."""
+    inputs = DelayedActivation(delay, delay).all_trials().inputs[:, 0, :]
     _, z = as_network(m, n, b, template=template)(inputs)
     return np.asarray(z)[:, 0]
 
@@ -117,8 +136,10 @@ def is_trapped(loss: np.ndarray, grad: np.ndarray) -> np.ndarray:
 
 
 def _claims(
-    counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below, zero_ok, quick=False
-) -> list[Claim]:
+    counts: dict[int, int], z, gnorm64, trapped, loss, trapped_below, zero_ok, quick=False,
+    size: Sizes | None = None,
+) -> list[Claim]:  # fmt: skip
+    size = size or sizes(quick)
     seq = [counts[e] for e in sorted(counts)]
     first3 = next((i for i, c in enumerate(seq) if c == 3), -1)
     epochs = sorted(counts)
@@ -158,67 +179,69 @@ def _claims(
     p = fisher_greater(k_hi, n, k_lo, int(trapped_below.size))
     frac = Claim(
         "trapped_above_critical_lr",
-        "lr 0.02 (above the critical lr) traps initialisations within 6000 epochs that "
-        f"lr {LR_BELOW:g} (below it) does not trap",
+        f"lr {size.lr:g} (above the critical lr) traps initialisations within {size.epochs} "
+        f"epochs that lr {size.lr_below:g} (below it) does not trap",
         {
-            **fraction_fields("trapped_lr_0.02", k_hi, n),
-            **fraction_fields(f"trapped_lr_{LR_BELOW:g}", k_lo, int(trapped_below.size)),
+            **fraction_fields(f"trapped_lr_{size.lr:g}", k_hi, n),
+            **fraction_fields(f"trapped_lr_{size.lr_below:g}", k_lo, int(trapped_below.size)),
             "p_fisher": p,
         },
         verdict_of(p <= ALPHA),
         f"trapped = final L > {LOSS_TRAPPED} and |∇L| < {GRAD_TRAPPED:g}; same initial networks "
-        f"at both lrs; one-sided Fisher exact test, trapped(0.02) > trapped({LR_BELOW:g}), "
+        f"at both lrs; one-sided Fisher exact test, trapped({size.lr:g}) > trapped({size.lr_below:g}), "
         f"p ≤ {ALPHA:g}; 95 % Clopper–Pearson intervals",
     )
     return [bif, zero, frac]
 
 
-def _zero_and_flat(params, key, final_loss) -> bool:
+def _zero_and_flat(params, key, final_loss, size: Sizes) -> bool:
     """One trapped network: max_t z < `Z_MAX`, float64 ‖∇L‖ < `GRAD_MAX`, final L > 0.9."""
-    z = trial_output(*params, template=make_preset(PRESET, key=key))
+    z = trial_output(*params, template=make_preset(size.preset, key=key), delay=size.delay)
     high = classify(final_loss, trapped_above=LOSS_TRAPPED) == Outcome.TRAPPED
-    return bool(z.max() < Z_MAX and grad_norm_f64(*params) < GRAD_MAX and high)
+    flat = grad_norm_f64(*params, delay=size.delay) < GRAD_MAX
+    return bool(z.max() < Z_MAX and flat and high)
 
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Train ``n_seeds`` rank-one networks at lr 0.02; measure and draw the first trapped one."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
+    last = size.epochs
     keys = jax.random.split(key, size.n_seeds)
-    every = EPOCHS // size.n_checkpoints
-    ckpts = list(range(0, EPOCHS + 1, every))
-    # the same networks at lr 0.02 (first half) and at LR_BELOW (second half), one program
-    params = tuple(jnp.concatenate([a, a]) for a in rank1_init(keys))
-    lrs = np.repeat([LR, LR_BELOW], size.n_seeds)
-    both, met2 = train_checkpointed(params, lrs, EPOCHS, ckpts, chunk=every)
+    ckpts = list(range(0, last + 1, size.every))
+    # the same networks at lr 0.02 (first half) and at size.lr_below (second half), one program
+    params = tuple(jnp.concatenate([a, a]) for a in rank1_init(keys, size.preset))
+    lrs = np.repeat([size.lr, size.lr_below], size.n_seeds)
+    both, met2 = train_checkpointed(params, lrs, last, ckpts, chunk=size.chunk,
+                                    preset=size.preset, delay=size.delay)  # fmt: skip
     half = slice(0, size.n_seeds)
     saved = {e: tuple(a[half] for a in v) for e, v in both.items()}
     met = {k: v[half] for k, v in met2.items() if k != "status"}
     trapped = is_trapped(met["loss"], met["grad_norm"])
     trapped_below = is_trapped(met2["loss"][size.n_seeds :], met2["grad_norm"][size.n_seeds :])
     i = int(np.argmax(trapped))  # first trapped seed (seed 0 if none)
-    template = make_preset(PRESET, key=keys[i])
+    template = make_preset(size.preset, key=keys[i])
     at = {e: tuple(a[i] for a in saved[e]) for e in ckpts}
     counts = {e: count_fixed_points(*at[e]) for e in ckpts}
-    z = trial_output(*at[EPOCHS], template=template)
+    z = trial_output(*at[last], template=template, delay=size.delay)
     loss, grad = met["loss"][i], met["grad_norm"][i]
     zero_ok = [
-        _zero_and_flat(tuple(a[j] for a in saved[EPOCHS]), keys[j], met["loss"][j, -1])
+        _zero_and_flat(tuple(a[j] for a in saved[last]), keys[j], met["loss"][j, -1], size)
         for j in np.flatnonzero(trapped)
     ]
-    gnorm64 = grad_norm_f64(*at[EPOCHS])
-    claims = _claims(counts, z, gnorm64, trapped, loss, trapped_below, zero_ok, quick)
+    gnorm64 = grad_norm_f64(*at[last], delay=size.delay)
+    claims = _claims(counts, z, gnorm64, trapped, loss, trapped_below, zero_ok, quick, size)
 
-    change = next((e for e in ckpts if counts[e] != 1), EPOCHS)
+    change = next((e for e in ckpts if counts[e] != 1), last)
     before = max(e for e in ckpts if e < change) if change > 0 else 0
     fig, axes = new_figure(1, 5)
-    epochs = np.arange(EPOCHS)
+    epochs = np.arange(last)
     plot_curves(epochs, {"loss": loss}, ax=axes[0], ylabel="loss L", marks=[change])
     plot_curves(epochs, {"|∇L|": np.maximum(grad, 1e-30)}, ax=axes[1], ylabel="gradient norm")
     draw_flows(
-        axes[2:4], [(e, latent_flow_1d(*at[e], template=template)) for e in (before, EPOCHS)]
+        axes[2:4], [(e, latent_flow_1d(*at[e], template=template)) for e in (before, last)]
     )
     axes[4].plot(np.arange(1, z.size + 1), z, color="k")
-    axes[4].axvline(20.5, color="0.6", ls="--", lw=0.8)
+    axes[4].axvline(size.delay + 0.5, color="0.6", ls="--", lw=0.8)
     axes[4].set(xlabel="step", ylabel="output z", ylim=(-0.05, 1.05), title="trapped output")
     for ax, letter in zip(axes, "ABCDE", strict=True):
         label_panel(ax, letter)

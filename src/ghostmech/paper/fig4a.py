@@ -8,16 +8,16 @@ b_out ~ U(±1/√2), r₀ = tanh(N(0, 0.3²)), α = 0.5, no noise, tanh readout 
 noise and with a fixed r₀ every trial of a type is identical, so the paper's
 500 trials per type give the same loss and gradient as one: one is used.
 
-DEVIATION from docs/model.md §4: ``FULL`` and ``QUICK`` use the preset
+DEVIATION from docs/model.md §4: both modes use the preset
 ``fig4_dcd_strong_input``, whose W_in ~ U(−1, 1) (PyTorch's ``nn.Linear``
 default for one input) instead of Xavier-uniform (U(±0.24)). With the paper's
-W_in (``PAPER`` below) the network settles on z ≡ 0 (loss 10/22) and the few
+W_in (the shipped config ``fig4_dcd``) the network settles on z ≡ 0 (loss 10/22) and the few
 seeds that escape fall back at a gradient spike: 0 of 16 end below the plateau
 after 30,000 epochs, 6 of 16 with the wider W_in (docs/reproduction.md, "Fig. 4").
 Every mode trains ``seeds`` networks (one vmapped sweep, seeds s₀, s₀ + 1, ...,
 s₀ drawn from the key) and shows the first that escapes and stays
 (`escape_stats`); the claim reports the escape fraction over all of them.
-Quick: ``QUICK`` below: SGD lr 1e-2 for 3000 epochs with the gradient's norm
+Quick: SGD lr 1e-2 for 3000 epochs with the gradient's norm
 clipped at 1 (``clip_norm``, a second deviation: at lr 1e-2 unclipped SGD is
 thrown back to the plateau by the gradient spike at the bifurcation; clipped,
 4 of 16 seeds escape and stay for each of three keys tried).
@@ -37,12 +37,19 @@ Poisson-binomial test at 5 %) and at ≥ ``ENRICH_MIN`` times their rate (the ob
 change WITH the loss, not at random).
 The helpers (`train_rank2`, `analyse_rank2`, `inventory`, `portraits`,
 `jump_claims`, `draw_rank2`) are shared with Fig. 4E–H (DMTS).
+
+Sizes (`sizes`, `rank2_sizes`): preset, task timings, batch, optimiser, lr, clipping,
+seeds, epochs, chunk and checkpoint spacing of both modes come from the shipped config
+``fig4_dcd_strong_input`` (quick / full variant), so ``ghostmech sweep
+fig4_dcd_strong_input --quick`` trains this figure's networks; only the video frames
+(drawing) and the jump window (analysis) stay here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -51,7 +58,8 @@ from matplotlib.ticker import MaxNLocator
 from scipy.ndimage import median_filter
 
 from ghostmech.dynamics import Flow2D, Tracking, detect_events, flow_2d, from_network
-from ghostmech.networks import PRESETS, latent_trajectory, make_preset
+from ghostmech.networks import latent_trajectory, make_preset
+from ghostmech.paper import settings
 from ghostmech.paper.claims import Claim, FigureResult, verdict_all, verdict_of
 from ghostmech.plotting.dynamics import KIND_STYLE, plot_phase_portrait, plot_timeline
 from ghostmech.plotting.style import COLORS, label_panel, new_figure, save_figure
@@ -65,9 +73,9 @@ from ghostmech.training import jumps, sweep
 __all__ = [
     "run",
     "Sizes",
-    "QUICK",
-    "FULL",
-    "PAPER",
+    "CONFIG",
+    "sizes",
+    "rank2_sizes",
     "train_rank2",
     "network_of",
     "level_jumps",
@@ -90,38 +98,68 @@ DWELL_FRACTION = 0.5  # a ghost counts in the inventory when π/√ε ≥ this �
 
 @dataclass(frozen=True)
 class Sizes:
-    """One mode: preset, optimiser, lr, epochs, checkpoints, task timings (ms), seeds trained,
-    frames of the video."""
+    """One mode: preset, optimiser, lr, epochs, checkpoint spacing, task (`make_task`
+    keywords, windows in steps), N, seeds trained, batch (config ``task.batch``), chunk and
+    gradient-norm clipping (training, from the config); video frames (drawing) and the jump
+    window (analysis)."""
 
     preset: str
     optimizer: str
     lr: float
     epochs: int
-    n_checkpoints: int
+    every: int
     task: dict
     n: int = 100
-    n_frames: int = 12
     seeds: int = 16
-    window: int | None = None  # jump window (epochs); None: max(epochs // 100, 5)
+    batch: Any = "all"
+    chunk: int = 2000
     clip_norm: float | None = None  # gradient-norm clipping (not in docs/model.md §4); None: none
+    n_frames: int = 12
+    window: int | None = None  # jump window (epochs); None: max(epochs // 100, 5)
 
     @property
     def jump_window(self) -> int:
         return self.window or max(self.epochs // 100, 5)
 
 
-_DCD_MS = {"input": 10, "delay": 50, "response": 50}
-QUICK = Sizes("fig4_dcd_strong_input", "sgd", 1e-2, 3000, 20, _DCD_MS, n_frames=6, clip_norm=1.0)
-FULL = Sizes("fig4_dcd_strong_input", "sgd", 1e-3, 100_000, 200, _DCD_MS, n_frames=40)
-PAPER = Sizes("fig4_dcd", "sgd", 1e-3, 100_000, 200, _DCD_MS, n_frames=40)
+CONFIG = "fig4_dcd_strong_input"  # the shipped config (quick and full variants) this figure trains
+FRAMES = {True: 6, False: 40}  # video frames (drawing)
+
+
+def rank2_sizes(config: str, quick: bool, *, n_frames: int, window: int | None = None) -> Sizes:
+    """The training sizes of the shipped config ``config`` (quick or full variant) with
+    the figure's drawing and analysis sizes ``n_frames`` and ``window``."""
+    cfg = settings.shipped(config, quick=quick)
+    batch = cfg.task.batch if cfg.task.batch == "all" else cfg.task.batch.model_dump()
+    return Sizes(
+        preset=cfg.network.preset,
+        optimizer=cfg.training.optimizer,
+        lr=float(cfg.training.lr),
+        epochs=cfg.training.epochs,
+        every=settings.checkpoint_every(cfg),
+        task={"name": cfg.task.name, **cfg.task.steps()},
+        n=cfg.network.n,
+        seeds=settings.n_seeds(cfg),
+        batch=batch,
+        chunk=cfg.training.chunk,
+        clip_norm=cfg.training.clip_norm,
+        n_frames=n_frames,
+        window=window,
+    )
+
+
+def sizes(quick: bool, config: str = CONFIG) -> Sizes:
+    """The sizes of the shipped config ``config`` (quick or full variant), drawing here."""
+    return rank2_sizes(config, quick, n_frames=FRAMES[quick])
 
 
 def train_rank2(size: Sizes, *, key: jax.Array):
     """``(task, SweepResult, checkpoint epochs, seeds)``: ``size.seeds`` networks of
     ``size.preset`` trained as one vmapped sweep, seeds s₀, s₀ + 1, ... with s₀ drawn from ``key``."""
-    task = make_task(**{**PRESETS[size.preset].task, **size.task})
+    task = make_task(**size.task)
     s0 = int(jax.random.randint(key, (), 0, 2**30))
     seeds = list(range(s0, s0 + size.seeds))
+    batch = size.batch if size.batch == "all" else _batch(task, size.batch)
     res = sweep(
         lambda k: make_preset(size.preset, key=k, n=size.n),
         task,
@@ -129,11 +167,17 @@ def train_rank2(size: Sizes, *, key: jax.Array):
         seeds=seeds,
         epochs=size.epochs,
         optimizer=size.optimizer,
-        checkpoints={"every": max(size.epochs // size.n_checkpoints, 1)},
-        chunk=min(size.epochs, 2000),
+        batch=batch,
+        checkpoints={"every": size.every},
+        chunk=size.chunk,
         **({} if size.clip_norm is None else {"clip_norm": size.clip_norm}),
     )
     return task, res, sorted(res.checkpoints), seeds
+
+
+def _batch(task, spec: dict):
+    """A config ``task.batch`` table: ``{repeat = n}`` (every type n times) or ``{sample = n}``."""
+    return task.repeat_trials(spec["repeat"]) if "repeat" in spec else int(spec["sample"])
 
 
 def network_of(stacked, i: int):
@@ -508,4 +552,4 @@ def run_rank2(name: str, size: Sizes, quick: bool, out: Path, key: jax.Array):
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Rank-two DCD (Fig. 4A–D)."""
-    return run_rank2("fig4a", QUICK if quick else FULL, quick, out, key)
+    return run_rank2("fig4a", sizes(quick), quick, out, key)

@@ -4,7 +4,8 @@ objects in its latent flow, which ends with a cycle carrying ghosts.
 Setting (docs/model.md §4, 4E–H): as Fig. 4A–D (N = 100, K = 2, same initialisers) with
 DMTS 30/80/50 ms (both cue windows 30 ms), noise s.d. 1e-2, a sigmoid readout
 on κ, Adam lr 1e-4, 20,000 epochs: used as stated (preset ``fig4_dmts``; with it
-every seed tried leaves its plateaus). ``FULL`` trains 8 seeds, ``QUICK`` 4 seeds
+every seed tried leaves its plateaus), one noisy trial per type per epoch (the
+paper: 500). The full mode trains 8 seeds, the quick mode 4 seeds
 for 3000 epochs at the same lr, and each shows the first seed that escapes and
 stays (`ghostmech.paper.fig4a.escape_stats`). The jump window is 30 epochs in both
 modes: at lr 1e-4 the first jumps come within a few hundred epochs whatever the
@@ -27,8 +28,11 @@ the pooled test had p = 0.018, 0.25 and 0.17, and the cycle was found in 3/5,
 0/1 and 2/5 escaped networks: at quick size the verdict is decided by which
 networks happen to escape, not by the flow.
 
-Sizes: `QUICK` / `FULL` stay here (several seeds and analysis windows the
-shipped ``fig4_dmts`` config, one network, does not hold).
+Sizes (`sizes`): preset, task timings, batch, optimiser, lr, seeds, epochs, chunk
+and checkpoint spacing of both modes come from the shipped config ``fig4_dmts``
+(quick / full variant), so ``ghostmech sweep fig4_dmts --quick`` trains this
+figure's networks; only the video frames (drawing) and the jump window (analysis)
+stay here.
 """
 
 from __future__ import annotations
@@ -41,16 +45,21 @@ import numpy as np
 
 from ghostmech.dynamics import from_network, sample_starts
 from ghostmech.paper.claims import Claim, FigureResult, verdict_of
-from ghostmech.paper.fig4a import Sizes, analyse_rank2, draw_rank2
+from ghostmech.paper.fig4a import Sizes, analyse_rank2, draw_rank2, rank2_sizes
 from ghostmech.stats import fraction_fields
 
-__all__ = ["run", "QUICK", "FULL", "PAPER", "limit_cycle", "cycle_of", "cycle_claim"]
+__all__ = ["run", "CONFIG", "sizes", "limit_cycle", "cycle_of", "cycle_claim"]
 
-_DMTS_MS = {"input": 30, "delay": 80, "response": 50}
-# quick: decided at full size only (module docstring); 4 seeds show the panels.
-QUICK = Sizes("fig4_dmts", "adam", 1e-4, 3000, 20, _DMTS_MS, n_frames=6, seeds=4)
-FULL = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40, seeds=8, window=30)
-PAPER = Sizes("fig4_dmts", "adam", 1e-4, 20_000, 200, _DMTS_MS, n_frames=40)
+CONFIG = "fig4_dmts"  # the shipped config (quick and full variants) this figure trains
+FRAMES = {True: 6, False: 40}  # video frames (drawing)
+WINDOW = {True: None, False: 30}  # jump window (analysis; module docstring): quick 1 % of the run
+
+
+def sizes(quick: bool, config: str = CONFIG) -> Sizes:
+    """The sizes of the shipped config ``config`` (quick or full variant), drawing and the
+    jump window here."""
+    return rank2_sizes(config, quick, n_frames=FRAMES[quick], window=WINDOW[quick])
+
 CYCLE_TOL = 1e-2  # return distance / orbit diameter
 STOP_TOL = 1e-6  # a run whose final speed is below this (× its initial speed) has stopped
 
@@ -110,7 +119,7 @@ def cycle_claim(shown: dict, cycles: list[dict]) -> Claim:
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Rank-two DMTS (Fig. 4E–H): claim 4 and the final cycle with ghosts."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     _, loss, flows, nets, found, claims, analysed = analyse_rank2(size, key)
     cycles = [cycle_of(n, f) for n, f in analysed.values()]
     claims.append(cycle_claim(cycle_of(nets, flows), cycles))

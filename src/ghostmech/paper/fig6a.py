@@ -32,11 +32,11 @@ epochs). So the quick verdict checks only that full rank's η_c is higher
 is decided at full size (``RATIO_DECADES``; measured near full size: 10^1.8,
 docs/reproduction.md).
 
-Sizes: ``--full`` reads both grids from the shipped ``fig6a_rank1`` /
-``fig6a_full`` full configs (`full_sizes`); `QUICK` stays here, because the
-``fig6a_rank1`` quick config is the worked example of docs/guide/sweeps.md,
-docs/guide/critical-lr.md and ``ghostmech critical-lr`` (docs/critical.md) at T = 20
-with recorded outputs, and this quick run uses T = 10.
+Sizes (`sizes`): the delay, seeds, both lr grids, epochs and chunks of both modes
+come from the shipped configs ``fig6a_rank1`` and ``fig6a_full`` (quick / full
+variants; the quick ones at T = 10, with the power notes next to the values), so
+``ghostmech sweep fig6a_rank1 --quick`` and ``ghostmech sweep fig6a_full --quick``
+train this figure's grids.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from ghostmech.stats import difference_ci
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 
-__all__ = ["run", "Sizes", "QUICK", "FULL", "full_rank_fraction"]
+__all__ = ["run", "Sizes", "CONFIGS", "sizes", "full_rank_fraction"]
 
 RATIO_DECADES = (1.0, 3.0)  # "about two orders of magnitude": log10(η_full/η_rank1) in [1, 3]
 QUICK_RATIO_DECADES = (0.0, math.inf)  # quick: only "higher" (see the module docstring)
@@ -71,7 +71,8 @@ QUICK_RATIO_DECADES = (0.0, math.inf)  # quick: only "higher" (see the module do
 
 @dataclass(frozen=True)
 class Sizes:
-    """Delay, seeds, lr grids (log10 start, stop, count) and epochs of both architectures."""
+    """Delay, seeds, lr grids (log10 start, stop, count), epochs and chunks of both
+    architectures."""
 
     delay: int
     n_seeds: int
@@ -79,14 +80,22 @@ class Sizes:
     full_lrs: tuple[float, float, int]
     rank1_epochs: int
     full_epochs: int
+    rank1_chunk: int
+    full_chunk: int
 
 
-QUICK = Sizes(10, 5, (-2.0, -0.5, 6), (-0.5, 1.5, 4), 5000, 500)
+CONFIGS = ("fig6a_rank1", "fig6a_full")  # the shipped configs this figure trains (rank one, full)
 
 
-def full_sizes() -> Sizes:
-    """The paper's sizes, from the shipped ``fig6a_rank1`` / ``fig6a_full`` full configs."""
-    r1, fr = settings.shipped("fig6a_rank1"), settings.shipped("fig6a_full")
+def sizes(quick: bool, configs: tuple[str, str] = CONFIGS) -> Sizes:
+    """The sizes of the shipped configs ``configs`` (rank one, full rank; quick or full
+    variants), which must share the task (DA, delay = response) and the seeds."""
+    r1, fr = (settings.shipped(c, quick=quick) for c in configs)
+    for cfg in (r1, fr):
+        settings.require_rank1_da(cfg)
+    shared = [(settings.delay_steps(c), settings.n_seeds(c)) for c in (r1, fr)]
+    if shared[0] != shared[1]:
+        raise ValueError(f"configs {r1.name!r} and {fr.name!r}: must have the same delay and seeds")
     return Sizes(
         delay=settings.delay_steps(r1),
         n_seeds=settings.n_seeds(r1),
@@ -94,13 +103,12 @@ def full_sizes() -> Sizes:
         full_lrs=settings.lr_logspace(fr),
         rank1_epochs=r1.training.epochs,
         full_epochs=fr.training.epochs,
+        rank1_chunk=r1.training.chunk,
+        full_chunk=fr.training.chunk,
     )
 
 
-FULL = full_sizes()
-
-
-def full_rank_fraction(lrs, *, key, n_seeds: int, epochs: int, delay: int):
+def full_rank_fraction(lrs, *, key, n_seeds: int, epochs: int, delay: int, chunk: int = 5000):
     """Fraction of full-rank (preset ``fig6a_full``) networks learned per lr, final losses."""
     seeds = [int(s) for s in jax.random.randint(key, (n_seeds,), 0, 2**31 - 1)]
     res = sweep(
@@ -109,7 +117,7 @@ def full_rank_fraction(lrs, *, key, n_seeds: int, epochs: int, delay: int):
         lrs=list(lrs),
         seeds=seeds,
         epochs=epochs,
-        chunk=min(epochs, 5000),
+        chunk=min(epochs, chunk),
     )
     final = res.metrics["loss"][..., -1]
     return learned(final).mean(axis=1), final
@@ -162,23 +170,26 @@ def _claim(eta1, eta_full, seeds1, seeds_full, resolution: float, quick: bool = 
 
 
 def title(size: Sizes) -> str:
-    """The panel title, from the sizes that ran (``QUICK`` is not the paper's T = 20)."""
-    which = "paper sizes" if size == FULL else f"paper: T = {FULL.delay}"
+    """The panel title, from the sizes that ran (the quick ones are not the paper's T = 20)."""
+    full = sizes(False)
+    which = "paper sizes" if size == full else f"paper: T = {full.delay}"
     return (f"DA, T = {size.delay} ({which})\n{size.n_seeds} seeds, "
             f"{size.rank1_epochs:,} / {size.full_epochs:,} epochs")  # fmt: skip
 
 
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """Fraction learned against lr for both architectures; the two critical lrs."""
-    size = QUICK if quick else FULL
+    size = sizes(quick)
     k1, k2 = jax.random.split(key)
     lrs1, lrs_full = np.logspace(*size.rank1_lrs), np.logspace(*size.full_lrs)
     frac1, final1 = fraction_learned(
-        lrs1, key=k1, n_seeds=size.n_seeds, epochs=size.rank1_epochs, delay=size.delay
-    )
+        lrs1, key=k1, n_seeds=size.n_seeds, epochs=size.rank1_epochs, delay=size.delay,
+        chunk=size.rank1_chunk,
+    )  # fmt: skip
     frac_full, final_full = full_rank_fraction(
-        lrs_full, key=k2, n_seeds=size.n_seeds, epochs=size.full_epochs, delay=size.delay
-    )
+        lrs_full, key=k2, n_seeds=size.n_seeds, epochs=size.full_epochs, delay=size.delay,
+        chunk=size.full_chunk,
+    )  # fmt: skip
     eta1, eta_full = (
         critical_from_fraction(lrs1, frac1),
         critical_from_fraction(lrs_full, frac_full),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ghostmech.runs import load_config, resolve_config, resolve_grid
+from ghostmech.runs.factory import make_task, optimizer_hyper, resolve_batch
 
 __all__ = [
     "shipped",
@@ -23,6 +24,12 @@ __all__ = [
     "delay_steps",
     "phase_epoch",
     "trial_repeats",
+    "lr_values",
+    "checkpoint_every",
+    "task_of",
+    "batch_of",
+    "hyper_of",
+    "require_rank1_da",
 ]
 
 
@@ -73,3 +80,41 @@ def trial_repeats(config: Any) -> int:
     if not hasattr(batch, "repeat"):
         raise ValueError(f"config {config.name!r}: task.batch (={batch!r}) is not {{repeat = n}}")
     return int(batch.repeat)
+
+
+def lr_values(config: Any) -> tuple[float, ...]:
+    """The learning rates of the config's grid (``grid.lr``, else ``training.lr``)."""
+    return tuple(float(v) for v in resolve_grid(config).coords["lr"])
+
+
+def checkpoint_every(config: Any) -> int:
+    """The spacing of a ``checkpoints.every = k`` config (0, k, 2k, ... and the last epoch)."""
+    every = config.checkpoints.every
+    if every is None:
+        raise ValueError(f"config {config.name!r}: needs checkpoints.every (got {config.checkpoints})")
+    return int(every)
+
+
+def task_of(config: Any) -> Any:
+    """The config's task, windows in Euler steps (`ghostmech.runs.factory.make_task`)."""
+    return make_task(config)
+
+
+def batch_of(config: Any, task: Any) -> Any:
+    """The config's training batch of ``task`` (``"all"``: every trial type once)."""
+    return resolve_batch(config, task)
+
+
+
+def hyper_of(config: Any) -> dict[str, float]:
+    """Optimiser keyword arguments beyond lr: ``clip_norm`` when the config clips."""
+    return optimizer_hyper(config)
+
+
+def require_rank1_da(config: Any) -> None:
+    """Raise unless the config trains what the rank-one DA figures train: SGD on DA with
+    delay = response (the rank-one kernel, `ghostmech.paper.fig3a.train_checkpointed`)."""
+    steps, opt = config.task.steps(), config.training.optimizer
+    if config.task.name != "da" or steps["delay"] != steps["response"] or opt != "sgd":
+        raise ValueError(f"config {config.name!r}: must train SGD on DA with delay = response "
+                         f"(got {config.task.name}, {steps}, {opt})")  # fmt: skip
