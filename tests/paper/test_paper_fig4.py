@@ -186,9 +186,10 @@ def test_rank2_pipeline_writes_panels_and_video(tmp_path):
         "sgd",
         1e-2,
         40,
-        4,
-        {"input": 10, "delay": 20, "response": 20},
+        10,  # a checkpoint every 10 epochs
+        {"name": "dcd", "input": 2, "delay": 4, "response": 4},  # steps (10/20/20 ms)
         n=16,
+        chunk=40,
         n_frames=2,
         seeds=2,
     )

@@ -12,9 +12,9 @@ from ghostmech.plotting.style import new_figure
 
 
 def test_fig6a_title_states_the_delay_that_ran():
-    assert "T = 10 (paper: T = 20)" in fig6a.title(fig6a.QUICK)
-    assert "T = 20 (paper sizes)" in fig6a.title(fig6a.FULL)
-    assert f"{fig6a.QUICK.n_seeds} seeds" in fig6a.title(fig6a.QUICK)
+    assert "T = 10 (paper: T = 20)" in fig6a.title(fig6a.sizes(True))
+    assert "T = 20 (paper sizes)" in fig6a.title(fig6a.sizes(False))
+    assert f"{fig6a.sizes(True).n_seeds} seeds" in fig6a.title(fig6a.sizes(True))
 
 
 def _points(xy, kinds):

@@ -15,7 +15,23 @@ import jax
 import numpy as np
 import pytest
 
-from ghostmech.paper import fig5a, fig5c, fig6b, fig7a, fig7c, fig8b, fig8c, registry, settings
+from ghostmech.paper import (
+    critical_delay,
+    fig3a,
+    fig3b,
+    fig4a,
+    fig4e,
+    fig5a,
+    fig5c,
+    fig6a,
+    fig6b,
+    fig7a,
+    fig7c,
+    fig8b,
+    fig8c,
+    registry,
+    settings,
+)
 from ghostmech.runs import load_config, resolve_config
 
 FIGURES = {"fig5a": fig5a, "fig5c": fig5c, "fig6b": fig6b, "fig7a": fig7a, "fig7c": fig7c,
@@ -172,3 +188,228 @@ def test_negative_control_reproduce_follows_an_edited_config(name, monkeypatch, 
     with pytest.raises(_Trained) as got:
         registry.runner(name)(True, tmp_path, key=jax.random.PRNGKey(0))
     assert got.value.args[0].n_seeds == 3
+
+
+# --- Figs. 3A, 3B, 4A, 4E, 6A and 9: every training setting from the shipped configs -------
+
+
+def _steps(t: dict, window: str) -> int:
+    return int(round(t["task"]["timings"][window] / t["task"]["dt_ms"]))
+
+
+def _logspace(t: dict) -> tuple:
+    lr = t["grid"]["lr"]
+    return (lr["start"], lr["stop"], lr["num"])
+
+
+def _every(t: dict) -> list[int]:
+    """The checkpoint epochs of a TOML (``epochs`` list or ``every``), by hand."""
+    c, e = t["checkpoints"], t["training"]["epochs"]
+    return sorted({*c["epochs"], e}) if "epochs" in c else sorted({*range(0, e + 1, c["every"]), e})
+
+
+def _fig3a_expected(quick: bool):
+    t = _toml("fig3a", quick)
+    panels = None if quick else fig3a.PANELS
+    return fig3a.Sizes(t["network"]["preset"], _steps(t, "delay"), t["training"]["lr"],
+                       t["training"]["epochs"], t["training"]["chunk"], tuple(_every(t)),
+                       fig3a.FRAMES[quick], panels)  # fmt: skip
+
+
+def _fig3b_expected(quick: bool):
+    t = _toml("fig3b", quick)
+    hi, lo = t["grid"]["lr"]
+    return fig3b.Sizes(t["network"]["preset"], _steps(t, "delay"), hi, lo, _seeds(t),
+                       t["training"]["epochs"], t["training"]["chunk"],
+                       t["checkpoints"]["every"])  # fmt: skip
+
+
+def _rank2_expected(config: str, quick: bool, frames: int, window):
+    t = _toml(config, quick)
+    timings = {k: _steps(t, k) for k in t["task"]["timings"]}
+    return fig4a.Sizes(t["network"]["preset"], t["training"]["optimizer"], t["training"]["lr"],
+                       t["training"]["epochs"], t["checkpoints"]["every"],
+                       {"name": t["task"]["name"], **timings}, t["network"].get("n", 100),
+                       _seeds(t), t["task"].get("batch", "all"), t["training"]["chunk"],
+                       t["training"].get("clip_norm"), frames, window)  # fmt: skip
+
+
+def _fig6a_expected(quick: bool):
+    r1, fr = _toml("fig6a_rank1", quick), _toml("fig6a_full", quick)
+    return fig6a.Sizes(_steps(r1, "delay"), _seeds(r1), _logspace(r1), _logspace(fr),
+                       r1["training"]["epochs"], fr["training"]["epochs"],
+                       r1["training"]["chunk"], fr["training"]["chunk"])  # fmt: skip
+
+
+FIG9 = {True: ("fig9_T4", "fig9_T6", "fig9_T10"),
+        False: ("fig9_T10", "fig9_T20", "fig9_T40", "fig9_T80")}  # fmt: skip
+
+
+def _fig9_expected(quick: bool):
+    ts = [_toml(c, quick) for c in FIG9[quick]]
+    return critical_delay.Sizes(tuple(_steps(t, "delay") for t in ts), _seeds(ts[0]),
+                                _logspace(ts[0]), tuple(t["training"]["epochs"] for t in ts),
+                                tuple(t["training"]["chunk"] for t in ts))  # fmt: skip
+
+
+MORE = {
+    "fig3a": (fig3a, _fig3a_expected),
+    "fig3b": (fig3b, _fig3b_expected),
+    "fig4a": (fig4a, lambda q: _rank2_expected("fig4_dcd_strong_input", q, 6 if q else 40, None)),
+    "fig4e": (fig4e, lambda q: _rank2_expected("fig4_dmts", q, 6 if q else 40, None if q else 30)),
+    "fig6a": (fig6a, _fig6a_expected),
+    "fig9": (critical_delay, _fig9_expected),
+}
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+@pytest.mark.parametrize("name", list(MORE))
+def test_more_figure_sizes_are_the_shipped_configs(name, quick):
+    module, expected = MORE[name]
+    assert registry.load(name) is module  # what `ghostmech reproduce NAME` runs
+    assert module.sizes(quick) == expected(quick)
+    assert module.sizes(True) != module.sizes(False)
+    assert not hasattr(module, "QUICK") and not hasattr(module, "FULL")  # no second source
+
+
+def test_fig9_and_fig6a_list_their_configs():
+    assert critical_delay.CONFIGS == FIG9
+    assert fig6a.CONFIGS == ("fig6a_rank1", "fig6a_full")
+    assert fig3a.CONFIG == "fig3a" and fig3b.CONFIG == "fig3b"
+    assert fig4a.CONFIG == "fig4_dcd_strong_input" and fig4e.CONFIG == "fig4_dmts"
+
+
+def _edited(monkeypatch, which: dict[str, list[str]]):
+    """`settings.shipped` with ``--set`` overrides applied to the configs named in ``which``."""
+    real = settings.shipped
+
+    def shipped(config, *, quick=False):
+        if config in which:
+            return load_config(resolve_config(config, quick=quick), which[config])
+        return real(config, quick=quick)
+
+    monkeypatch.setattr(settings, "shipped", shipped)
+
+
+@pytest.mark.parametrize(
+    ("name", "edits", "field", "value"),
+    [
+        ("fig3a", {"fig3a": ["training.lr=0.05"]}, "lr", 0.05),
+        ("fig3b", {"fig3b": ["grid.seed=3"]}, "n_seeds", 3),
+        ("fig4a", {"fig4_dcd_strong_input": ["training.clip_norm=2.0"]}, "clip_norm", 2.0),
+        ("fig4e", {"fig4_dmts": ["grid.seed=3"]}, "seeds", 3),
+        ("fig6a", {"fig6a_rank1": ["grid.seed=3"], "fig6a_full": ["grid.seed=3"]}, "n_seeds", 3),
+        ("fig9", {c: ["training.chunk=7"] for c in FIG9[True]}, "chunks", (7, 7, 7)),
+    ],
+)
+def test_negative_control_more_figures_follow_an_edited_config(name, edits, field, value, monkeypatch):
+    module, _ = MORE[name]
+    before = module.sizes(True)
+    _edited(monkeypatch, edits)
+    after = module.sizes(True)
+    assert after != before and getattr(after, field) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "edits", "match"),
+    [
+        ("fig6a", {"fig6a_rank1": ["grid.seed=3"]}, "same delay and seeds"),
+        ("fig9", {"fig9_T6": ["grid.lr.num=5"]}, "share the seeds and lr grid"),
+        ("fig3b", {"fig3b": ["grid.lr=[0.003, 0.02]"]}, "trapping lr"),
+        ("fig3a", {"fig3a": ["training.optimizer='adam'"]}, "must train SGD on DA"),
+        ("fig9", {"fig9_T4": ["task.timings={delay=20, response=30}"]}, "delay = response"),
+        ("fig4e", {"fig4_dmts": ["checkpoints={log = 5}"]}, "checkpoints.every"),
+    ],
+)
+def test_a_config_the_figure_cannot_train_is_refused(name, edits, match, monkeypatch):
+    module, _ = MORE[name]
+    _edited(monkeypatch, edits)
+    with pytest.raises(ValueError, match=match):
+        module.sizes(True)
+
+
+def _calls(raise_after: int, calls: list | None = None):
+    """A spy recording its calls' arguments (in ``calls``); it raises `_Trained` (carrying
+    them) at call ``raise_after``, and returns dummy fractions (``frac``, ``final``) before."""
+    calls = [] if calls is None else calls
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        if len(calls) == raise_after:
+            raise _Trained(calls)
+        lrs = np.asarray(args[0])
+        return np.zeros(lrs.size), np.ones((lrs.size, kwargs["n_seeds"]))
+
+    return spy
+
+
+def _reproduce(name: str, quick: bool, tmp_path):
+    with pytest.raises(_Trained) as got:
+        registry.runner(name)(quick, tmp_path, key=jax.random.PRNGKey(0))
+    return got.value.args
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_reproduce_fig3a_and_fig3b_train_their_configs(quick, monkeypatch, tmp_path):
+    def spy(params, lr, epochs, checkpoints, *, chunk, preset, delay):
+        raise _Trained(params[0].shape[0], np.atleast_1d(np.asarray(lr)).tolist(), epochs,
+                       list(checkpoints), chunk, preset, delay)  # fmt: skip
+
+    monkeypatch.setattr(fig3a, "train_checkpointed", spy)
+    monkeypatch.setattr(fig3b, "train_checkpointed", spy)
+    t = _toml("fig3a", quick)
+    panels = [] if quick else [e - 1 for e in fig3a.PANELS]
+    ckpts = sorted({*_every(t), *panels})
+    assert _reproduce("fig3a", quick, tmp_path) == (
+        1, [t["training"]["lr"]], t["training"]["epochs"], ckpts, t["training"]["chunk"],
+        t["network"]["preset"], _steps(t, "delay"))  # fmt: skip
+    t = _toml("fig3b", quick)
+    lrs = np.repeat(t["grid"]["lr"], _seeds(t)).tolist()  # the same networks at both lrs
+    assert _reproduce("fig3b", quick, tmp_path) == (
+        2 * _seeds(t), lrs, t["training"]["epochs"], _every(t), t["training"]["chunk"],
+        t["network"]["preset"], _steps(t, "delay"))  # fmt: skip
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+@pytest.mark.parametrize(("name", "config"), [("fig4a", "fig4_dcd_strong_input"), ("fig4e", "fig4_dmts")])
+def test_reproduce_fig4_trains_the_config_of_sweep(name, config, quick, monkeypatch, tmp_path):
+    def spy(build, task, **kw):
+        raise _Trained(task, kw)
+
+    monkeypatch.setattr(fig4a, "sweep", spy)
+    task, kw = _reproduce(name, quick, tmp_path)
+    t = _toml(config, quick)
+    assert type(task).__name__ == {"dcd": "DelayedCueDiscrimination",
+                                   "dmts": "DelayedMatchToSample"}[t["task"]["name"]]  # fmt: skip
+    assert {k: getattr(task, k) for k in t["task"]["timings"]} == {
+        k: _steps(t, k) for k in t["task"]["timings"]}  # fmt: skip
+    assert kw.pop("lrs") == [t["training"]["lr"]] and len(kw.pop("seeds")) == _seeds(t)
+    clip = {"clip_norm": t["training"]["clip_norm"]} if "clip_norm" in t["training"] else {}
+    assert kw == {"epochs": t["training"]["epochs"], "optimizer": t["training"]["optimizer"],
+                  "batch": t["task"]["batch"], "checkpoints": dict(t["checkpoints"]),
+                  "chunk": t["training"]["chunk"], **clip}  # fmt: skip
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_reproduce_fig6a_trains_the_configs_of_sweep(quick, monkeypatch, tmp_path):
+    rank1: list = []
+    monkeypatch.setattr(fig6a, "fraction_learned", _calls(raise_after=99, calls=rank1))
+    monkeypatch.setattr(fig6a, "full_rank_fraction", _calls(raise_after=1))
+    (full,) = _reproduce("fig6a", quick, tmp_path)[0]
+    for (args, kw), config in zip([*rank1, full], fig6a.CONFIGS, strict=True):
+        t = _toml(config, quick)
+        np.testing.assert_allclose(args[0], np.logspace(*_logspace(t)), rtol=1e-12)
+        assert kw.pop("key") is not None
+        assert kw == {"n_seeds": _seeds(t), "epochs": t["training"]["epochs"],
+                      "delay": _steps(t, "delay"), "chunk": t["training"]["chunk"]}  # fmt: skip
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_reproduce_fig9_trains_one_config_per_delay(quick, monkeypatch, tmp_path):
+    monkeypatch.setattr(critical_delay, "fraction_learned", _calls(raise_after=len(FIG9[quick])))
+    (calls,) = _reproduce("fig9", quick, tmp_path)
+    for (args, kw), config in zip(calls, FIG9[quick], strict=True):
+        t = _toml(config, quick)
+        np.testing.assert_allclose(args[0], np.logspace(*_logspace(t)), rtol=1e-12)
+        assert (kw["n_seeds"], kw["epochs"], kw["delay"], kw["chunk"]) == (
+            _seeds(t), t["training"]["epochs"], _steps(t, "delay"), t["training"]["chunk"])  # fmt: skip

@@ -206,7 +206,7 @@ def test_description_reflects_set_overrides():
     variant, diff = overrides(run.config)
     assert variant == "quick"
     assert "training.optimizer = 'adam' (shipped: 'sgd')" in diff
-    assert "training.epochs = 400 (shipped: 1000)" in diff
+    assert "training.epochs = 400 (shipped: 5000)" in diff
     assert "adam, 4 lrs 0.01…0.3, 4 seeds; 400 epochs" in describe(run.config)
     from ghostmech.runs import load_config, resolve_config
 
