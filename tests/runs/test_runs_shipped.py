@@ -101,6 +101,35 @@ def test_fig9_configs_share_seeds_and_lr_grid_and_scale_epochs_with_the_delay(va
     assert len(grids) == 1
 
 
+@pytest.mark.parametrize("variant", ["quick", "full"])
+@pytest.mark.parametrize("name", [*EXPERIMENTS, *FIGURE_ONLY])
+def test_shipped_config_passes_the_dry_run_of_sweep(name, variant):
+    """What `ghostmech sweep NAME` checks before it writes anything: one network of each
+    part built, the optimiser state made, each intervention applied, the executor chosen."""
+    from ghostmech.runs.factory import dry_run, executor_name
+
+    cfg = load_config(resolve_config(name, quick=variant == "quick"))
+    grid = resolve_grid(cfg)
+    dry_run(cfg, grid)
+    rank1_da = name in ("fig3a", "fig3b", "fig6a_rank1") or name.startswith("fig9_T")
+    if rank1_da:  # the figures train these with the rank-one kernel: so does the sweep
+        assert executor_name(cfg, grid, grid.parts[0]) == "kernel"
+
+
+@pytest.mark.parametrize("name", ["fig3b", "fig4_dcd_strong_input", "fig9_T4"])
+def test_sweep_of_a_figure_config_estimates_before_it_trains(name, tmp_path, capsys):
+    """``ghostmech sweep NAME --quick`` with a tiny memory limit: refused with the grid's
+    size in one line, before anything is written (the CLI's dry run)."""
+    from ghostmech.cli import main
+
+    out = tmp_path / "run"
+    rc = main(["sweep", name, "--quick", "--out", str(out), "--memory-limit-gb", "1e-9"])
+    err = capsys.readouterr().err
+    n = resolve_grid(load_config(resolve_config(name, quick=True))).size
+    assert rc == 2 and f"{n} networks" in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_unknown_shipped_name_lists_the_shipped_ones():
     with pytest.raises(ValueError, match="fig6a_rank1"):
         resolve_config("fig99")

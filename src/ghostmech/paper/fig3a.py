@@ -82,7 +82,7 @@ FINAL_LOSS_MAX = 0.1  # learned: final L below 10 % of the initial L ≈ 1
 
 @dataclass(frozen=True)
 class Sizes:
-    """One mode: preset, delay = response (steps), lr, epochs, chunk, checkpoint spacing
+    """One mode: preset, delay = response (steps), lr, epochs, chunk, checkpoint epochs
     (training, from the config); video frames (0: the panels) and panel epochs (None: 1,
     the first checkpoint after the drop, the last) (drawing)."""
 
@@ -91,7 +91,7 @@ class Sizes:
     lr: float
     epochs: int
     chunk: int
-    every: int
+    checkpoints: tuple[int, ...]
     n_frames: int
     panel_epochs: tuple[int, ...] | None
 
@@ -109,7 +109,7 @@ def sizes(quick: bool, config: str = CONFIG) -> Sizes:
     epochs = cfg.training.epochs
     panels = None if quick else tuple(e for e in PANELS if e < epochs) or None
     return Sizes(preset=cfg.network.preset or PRESET, delay=settings.delay_steps(cfg), lr=float(cfg.training.lr),
-                 epochs=epochs, chunk=cfg.training.chunk, every=settings.checkpoint_every(cfg),
+                 epochs=epochs, chunk=cfg.training.chunk, checkpoints=settings.checkpoint_list(cfg),
                  n_frames=FRAMES[quick], panel_epochs=panels)  # fmt: skip
 
 
@@ -261,9 +261,8 @@ def _n_fixed(flow: Flow1D) -> int:
 
 
 def _checkpoints(size: Sizes) -> list[int]:
-    every = size.every
     extra = (e - 1 for e in (size.panel_epochs or ()))  # checkpoint e-1 = network AT epoch e
-    return sorted({*range(0, size.epochs + 1, every), *extra, size.epochs})
+    return sorted({*size.checkpoints, *extra, size.epochs})
 
 
 def _drop(loss: np.ndarray, window: int) -> tuple[int, float]:

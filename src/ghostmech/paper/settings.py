@@ -15,6 +15,7 @@ from typing import Any
 
 from ghostmech.runs import load_config, resolve_config, resolve_grid
 from ghostmech.runs.factory import make_task, optimizer_hyper, resolve_batch
+from ghostmech.training import checkpoint_epochs
 
 __all__ = [
     "shipped",
@@ -26,6 +27,7 @@ __all__ = [
     "trial_repeats",
     "lr_values",
     "checkpoint_every",
+    "checkpoint_list",
     "task_of",
     "batch_of",
     "hyper_of",
@@ -93,6 +95,11 @@ def checkpoint_every(config: Any) -> int:
     if every is None:
         raise ValueError(f"config {config.name!r}: needs checkpoints.every (got {config.checkpoints})")
     return int(every)
+
+
+def checkpoint_list(config: Any) -> tuple[int, ...]:
+    """Every checkpoint epoch of the config (`ghostmech.training.checkpoint_epochs`)."""
+    return checkpoint_epochs(config.checkpoints.spec(), config.training.epochs)
 
 
 def task_of(config: Any) -> Any:
