@@ -302,7 +302,9 @@ def _edited(monkeypatch, which: dict[str, list[str]]):
         ("fig9", {c: ["training.chunk=7"] for c in FIG9[True]}, "chunks", (7, 7, 7)),
     ],
 )
-def test_negative_control_more_figures_follow_an_edited_config(name, edits, field, value, monkeypatch):
+def test_negative_control_more_figures_follow_an_edited_config(
+    name, edits, field, value, monkeypatch
+):
     module, _ = MORE[name]
     before = module.sizes(True)
     _edited(monkeypatch, edits)
@@ -371,7 +373,9 @@ def test_reproduce_fig3a_and_fig3b_train_their_configs(quick, monkeypatch, tmp_p
 
 
 @pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
-@pytest.mark.parametrize(("name", "config"), [("fig4a", "fig4_dcd_strong_input"), ("fig4e", "fig4_dmts")])
+@pytest.mark.parametrize(
+    ("name", "config"), [("fig4a", "fig4_dcd_strong_input"), ("fig4e", "fig4_dmts")]
+)
 def test_reproduce_fig4_trains_the_config_of_sweep(name, config, quick, monkeypatch, tmp_path):
     def spy(build, task, **kw):
         raise _Trained(task, kw)
@@ -411,5 +415,5 @@ def test_reproduce_fig9_trains_one_config_per_delay(quick, monkeypatch, tmp_path
     for (args, kw), config in zip(calls, FIG9[quick], strict=True):
         t = _toml(config, quick)
         np.testing.assert_allclose(args[0], np.logspace(*_logspace(t)), rtol=1e-12)
-        assert (kw["n_seeds"], kw["epochs"], kw["delay"], kw["chunk"]) == (
-            _seeds(t), t["training"]["epochs"], _steps(t, "delay"), t["training"]["chunk"])  # fmt: skip
+        want = (_seeds(t), t["training"]["epochs"], _steps(t, "delay"), t["training"]["chunk"])
+        assert (kw["n_seeds"], kw["epochs"], kw["delay"], kw["chunk"]) == want

@@ -18,7 +18,7 @@ from ghostmech.runs import (
 
 EXPERIMENTS = ["fig3a", "fig3b", "fig4_dcd", "fig4_dmts", "fig5_dcd", "fig5_dmts", "fig6a_rank1",
                "fig6a_full", "fig6b", "fig7_dmts", "fig7_dcd", "fig8b", "fig8c"]  # fmt: skip
-FIG9_DELAYS = (4, 6, 10, 20, 40, 80)  # T in steps: one config per delay (ghostmech.paper.critical_delay)
+FIG9_DELAYS = (4, 6, 10, 20, 40, 80)  # T in steps, one config each (ghostmech.paper.critical_delay)
 # configs a figure trains beyond docs/model.md §4: name -> network preset
 FIGURE_ONLY = {"fig4_dcd_strong_input": "fig4_dcd_strong_input",
                **{f"fig9_T{t}": "fig3a" for t in FIG9_DELAYS}}  # fmt: skip

@@ -30,7 +30,7 @@ The helpers here (`rank1_init`, `train_checkpointed`, `as_network`,
 the critical-delay figure.
 
 Sizes (`sizes`): the preset, task timings, optimiser, lr, epochs, chunk and
-checkpoint spacing of both modes come from the shipped config ``fig3a``
+checkpoint epochs of both modes come from the shipped config ``fig3a``
 (``fig3a.quick.toml`` / ``fig3a.full.toml``), so ``ghostmech sweep fig3a
 --quick`` trains this figure's quick network (also the worked example of
 docs/guide/tutorial.md). Only drawing stays here: the video frames and the
@@ -108,9 +108,16 @@ def sizes(quick: bool, config: str = CONFIG) -> Sizes:
     settings.require_rank1_da(cfg)
     epochs = cfg.training.epochs
     panels = None if quick else tuple(e for e in PANELS if e < epochs) or None
-    return Sizes(preset=cfg.network.preset or PRESET, delay=settings.delay_steps(cfg), lr=float(cfg.training.lr),
-                 epochs=epochs, chunk=cfg.training.chunk, checkpoints=settings.checkpoint_list(cfg),
-                 n_frames=FRAMES[quick], panel_epochs=panels)  # fmt: skip
+    return Sizes(
+        preset=cfg.network.preset or PRESET,
+        delay=settings.delay_steps(cfg),
+        lr=float(cfg.training.lr),
+        epochs=epochs,
+        chunk=cfg.training.chunk,
+        checkpoints=settings.checkpoint_list(cfg),
+        n_frames=FRAMES[quick],
+        panel_epochs=panels,
+    )
 
 
 def rank1_init(keys: jax.Array, preset: str = PRESET) -> tuple[jax.Array, ...]:

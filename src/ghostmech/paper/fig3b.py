@@ -107,13 +107,20 @@ def sizes(quick: bool, config: str = CONFIG) -> Sizes:
     if len(lrs) != 2 or not lrs[0] > lrs[1]:
         raise ValueError(f"config {cfg.name!r}: grid.lr (={list(lrs)}) must be [trapping lr, "
                          "a smaller comparison lr]")  # fmt: skip
-    return Sizes(preset=cfg.network.preset, delay=settings.delay_steps(cfg), lr=lrs[0], lr_below=lrs[1],
-                 n_seeds=settings.n_seeds(cfg), epochs=cfg.training.epochs,
-                 chunk=cfg.training.chunk, every=settings.checkpoint_every(cfg))  # fmt: skip
+    return Sizes(
+        preset=cfg.network.preset,
+        delay=settings.delay_steps(cfg),
+        lr=lrs[0],
+        lr_below=lrs[1],
+        n_seeds=settings.n_seeds(cfg),
+        epochs=cfg.training.epochs,
+        chunk=cfg.training.chunk,
+        every=settings.checkpoint_every(cfg),
+    )
 
 
 def grad_norm_f64(m, n, b, *, delay: int = 20) -> float:
-    """‖∇L‖ over (m, n, b) at the given parameters (DA, T = ``delay`` + ``delay``), in float64."""
+    """‖∇L‖ over (m, n, b) at the given parameters (DA, T = ``delay`` + ``delay``), float64."""
     with jax.enable_x64(True):
         args = (jnp.asarray(np.asarray(a, np.float64))[None] for a in (m, n, b))
         _, grads = rank1_da_value_and_grad(*args, delay=delay, response=delay)
@@ -121,7 +128,7 @@ def grad_norm_f64(m, n, b, *, delay: int = 20) -> float:
 
 
 def trial_output(m, n, b, *, template, delay: int = 20) -> np.ndarray:
-    """z_t over one DA trial (T = ``delay`` + ``delay``) of the network with parameters ``m, n, b``."""
+    """z_t over one DA trial (T = ``delay`` + ``delay``) of the network ``m, n, b``."""
     inputs = DelayedActivation(delay, delay).all_trials().inputs[:, 0, :]
     _, z = as_network(m, n, b, template=template)(inputs)
     return np.asarray(z)[:, 0]
@@ -188,7 +195,8 @@ def _claims(
         },
         verdict_of(p <= ALPHA),
         f"trapped = final L > {LOSS_TRAPPED} and |∇L| < {GRAD_TRAPPED:g}; same initial networks "
-        f"at both lrs; one-sided Fisher exact test, trapped({size.lr:g}) > trapped({size.lr_below:g}), "
+        f"at both lrs; one-sided Fisher exact test, trapped({size.lr:g}) > "
+        f"trapped({size.lr_below:g}), "
         f"p ≤ {ALPHA:g}; 95 % Clopper–Pearson intervals",
     )
     return [bif, zero, frac]

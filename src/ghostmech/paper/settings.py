@@ -93,7 +93,8 @@ def checkpoint_every(config: Any) -> int:
     """The spacing of a ``checkpoints.every = k`` config (0, k, 2k, ... and the last epoch)."""
     every = config.checkpoints.every
     if every is None:
-        raise ValueError(f"config {config.name!r}: needs checkpoints.every (got {config.checkpoints})")
+        got = config.checkpoints
+        raise ValueError(f"config {config.name!r}: needs checkpoints.every (got {got})")
     return int(every)
 
 
