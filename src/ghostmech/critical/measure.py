@@ -10,7 +10,8 @@ critical learning rate", measurement):
   network stops there;
 * **learned**: not trapped, and L < `LEARNED` (= 0.1) at the end of the budget of
   ``budget / lr`` epochs (a fixed gradient-flow time ``lr · epochs``; the plateau lasts
-  ∝ 1/lr). A trapped DA network sits at L = R/T = 1, a learned one near 0.02;
+  ∝ 1/lr), rounded up to a whole number of training chunks. A trapped DA network sits
+  at L = R/T = 1, a learned one near 0.02;
 * **undecided**: neither (still on the plateau, or oscillating above L = 0.1).
 
 Networks learn and are then trapped in the oscillations after the drop (measured: at
@@ -154,10 +155,11 @@ def measure_rank1_da(
     (`ghostmech.training.engine.drive` with the rank-one kernel's `KernelExecutor`,
     chunks of ``chunk`` epochs). Each network leaves the run when decided (module
     docstring; `detect.classify` through `_trapped`): trapped at the end of the chunk
-    where it was first trapped, or at its budget of ``ceil(budget / lr)`` epochs
-    exactly (drive's per-network ``budgets``), where it is learned if its last loss is
-    below `LEARNED`. ``epochs`` of the result: the first epoch with L < 0.1 (the drop;
-    −1 if never) per network.
+    where it was first trapped, or at its budget (drive's per-network ``budgets``):
+    ``ceil(budget / lr)`` epochs rounded up to whole chunks (the end of the first chunk
+    at or past it, as in the recorded measurements), where it is learned if its last
+    loss is below `LEARNED`. ``epochs`` of the result: the first epoch with L < 0.1
+    (the drop; −1 if never) per network.
 
     Retiring decided networks is what makes this fast: a low lr runs ∝ 1/lr epochs,
     while the trapped networks of high lrs leave within a chunk or two.
@@ -178,7 +180,7 @@ def measure_rank1_da(
     states = eqx.filter_vmap(lambda net, rate, k: init_state(net, optimizer="sgd", lr=rate, key=k))(
         nets, jnp.asarray(lr, jnp.float32), jnp.tile(keys, (lrs.size,))
     )
-    limit = np.ceil(budget / lr).astype(int)
+    limit = chunk * -(-np.ceil(budget / lr).astype(int) // chunk)  # whole chunks
     judge = _Judge(lrs.size, n_seeds, limit, delay, t0, log)
     schedule = make_schedule(int(limit.max()), chunk=chunk)
     executor = make_executor("kernel", task, batch, schedule.chunk)

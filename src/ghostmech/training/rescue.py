@@ -156,7 +156,7 @@ def train_rank1_da_rescue(
     ``rescue_mask`` (bool ``[nets]``, default all): the networks the rule applies to,
     so rescued and plain networks can share one program.
 
-    Same loss and gradient as `ghostmech.training.kernels.train_rank1_da_grid`
+    Same loss and gradient as `ghostmech.training.kernels.train_rank1_da_chunk`
     (β, κ_θ = 1, α = 0.5, r₀ = −0.3); metrics are measured before each update.
 
     >>> import jax.numpy as jnp

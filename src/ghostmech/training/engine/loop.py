@@ -43,11 +43,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import equinox as eqx
+import jax.numpy as jnp
 import numpy as np
 
 from ghostmech.training.engine.executors import Executor
 from ghostmech.training.engine.schedule import Schedule
-from ghostmech.training.engine.stacks import put, size, take
+from ghostmech.training.engine.stacks import padded_index, put, size, take
 
 __all__ = ["Sink", "MemorySink", "Rule", "Retire", "drive", "first_epoch"]
 
@@ -105,23 +107,47 @@ def _budgets(states: Any, budgets: Any, epochs: int) -> np.ndarray:
     return np.minimum(b, epochs)
 
 
-def _on_active(states: Any, active: np.ndarray | None, fn) -> tuple[Any, Any]:
-    """``fn(states)`` on the active networks only (all of them: the stack as is)."""
+_take = eqx.filter_jit(take)  # one compiled gather (scatter) per index length, all leaves
+_put = eqx.filter_jit(put)
+
+
+def _width(executor: Any, states: Any) -> int:
+    """The executor's compiled width for these networks (`width_for`, else ``width``)."""
+    width_for = getattr(executor, "width_for", None)
+    return int(width_for(take(states.net, 0)) if width_for else getattr(executor, "width", 1))
+
+
+def _on_active(states: Any, active: np.ndarray | None, width: int, fn) -> tuple[Any, Any]:
+    """``fn(states, index)`` on the active networks only (all of them: the stack as is,
+    ``index`` None).
+
+    The active rows are taken padded to a multiple of ``width`` (copies of the last,
+    as the executors pad: no extra work) so that few index lengths compile; the
+    padding's results are dropped. Returns the states and ``fn``'s second output."""
     if active is None or active.all():
-        return fn(states)
+        return fn(states, None)
     idx = np.flatnonzero(active)
-    sub, out = fn(take(states, idx))
-    return put(states, idx, sub), out
+    full = padded_index(idx, width)
+    dest = np.where(np.arange(full.size) < idx.size, full, active.size)  # pads: dropped
+    sub, out = fn(_take(states, jnp.asarray(full)), full)
+    return _put(states, jnp.asarray(dest), sub), out
+
+
+def _rows(axes: dict[str, Any], index: np.ndarray | None) -> dict[str, Any]:
+    """The sweep axes' values of the networks ``index`` (None: all)."""
+    return axes if index is None else {k: np.asarray(v)[index] for k, v in axes.items()}
 
 
 def _full_rows(metrics: dict[str, np.ndarray], active: np.ndarray | None) -> dict:
-    """Metrics of the active networks as rows of all G (NaN for the retired)."""
+    """Metrics of the active networks (first rows; padding after) as rows of all G
+    (NaN for the retired)."""
     if active is None or active.all():
         return metrics
     out = {}
     for k, v in metrics.items():
-        full = np.full((active.size, *np.shape(v)[1:]), np.nan, np.result_type(v, np.float32))
-        full[active] = v
+        v = np.asarray(v)
+        full = np.full((active.size, *v.shape[1:]), np.nan, np.result_type(v, np.float32))
+        full[active] = v[: active.sum()]
         out[k] = full
     return out
 
@@ -148,8 +174,10 @@ def drive(
     axes = dict(axes or {})
     e = first_epoch(states)
     active = None
+    width = 1
     if retire is not None or budgets is not None:
         active = np.ones(size(states), bool)
+        width = _width(executor, states)
     if budgets is not None:
         budgets = _budgets(states, budgets, schedule.epochs)
     decided: tuple = ()
@@ -157,11 +185,8 @@ def drive(
         if e in schedule.checkpoints:
             sink.checkpoint(e, states)
         for iv in (*schedule.at(e), *decided):
-            sub_axes = axes if active is None or active.all() else {
-                k: np.asarray(v)[active] for k, v in axes.items()}  # fmt: skip
-            states, _ = _on_active(
-                states, active, lambda s, iv=iv, a=sub_axes: (executor.apply(s, iv, a), None)
-            )
+            states, _ = _on_active(states, active, width, lambda s, i, iv=iv: (
+                executor.apply(s, iv, _rows(axes, i)), None))  # fmt: skip
         if budgets is not None:
             active &= budgets > e
         if e >= schedule.epochs or (active is not None and not active.any()):
@@ -172,7 +197,7 @@ def drive(
         if budgets is not None:
             stop = min(stop, int(budgets[active].min()))
         was = None if active is None else active.copy()
-        states, metrics = _on_active(states, was, lambda s: executor.run(s, e, stop - e))
+        states, metrics = _on_active(states, was, width, lambda s, i: executor.run(s, e, stop - e))
         metrics = _full_rows(metrics, was)
         sink.chunk(e, stop, metrics, states)
         decided = () if rule is None else tuple(rule.decide(e, stop, metrics))

@@ -25,11 +25,12 @@ def take(tree: Any, index: Any) -> Any:
 
 
 def put(tree: Any, index: Any, rows: Any) -> Any:
-    """``tree`` with rows ``index`` of every array leaf replaced by those of ``rows`` (a stack
-    shaped like ``take(tree, index)``); the other leaves from ``tree``."""
+    """``tree`` with rows ``index`` of every array leaf set to those of ``rows`` (a stack
+    shaped like ``take(tree, index)``); rows whose index is ≥ the stack's size are
+    dropped; the other leaves from ``tree``."""
     arrays = eqx.filter(tree, eqx.is_array)
     new = eqx.filter(rows, eqx.is_array)
-    joined = jax.tree.map(lambda x, y: jnp.asarray(x).at[index].set(y), arrays, new)
+    joined = jax.tree.map(lambda x, y: jnp.asarray(x).at[index].set(y, mode="drop"), arrays, new)
     return eqx.combine(joined, eqx.filter(tree, eqx.is_array, inverse=True))
 
 
