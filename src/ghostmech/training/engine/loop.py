@@ -197,7 +197,9 @@ def drive(
         if budgets is not None:
             stop = min(stop, int(budgets[active].min()))
         was = None if active is None else active.copy()
-        states, metrics = _on_active(states, was, width, lambda s, i: executor.run(s, e, stop - e))
+        states, metrics = _on_active(
+            states, was, width, lambda s, i, e=e, n=stop - e: executor.run(s, e, n)
+        )
         metrics = _full_rows(metrics, was)
         sink.chunk(e, stop, metrics, states)
         decided = () if rule is None else tuple(rule.decide(e, stop, metrics))
