@@ -35,7 +35,7 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, Float
 
-from ghostmech._checks import check_finite, check_int_in_range, check_positive, check_positive_int
+from ghostmech._checks import check_finite, check_positive, check_positive_int
 from ghostmech.networks import RateRNN, ThresholdReadout, leaf_paths, trainable_filter
 
 __all__ = ["WIDTH", "applies", "rank1_da_value_and_grad", "train_rank1_da_chunk"]
@@ -105,15 +105,11 @@ WIDTH = 32
 
 
 @partial(jax.jit, static_argnames=("n_epochs", "hyper"))
-def _chunk(params, lr, r0, n_active, *, n_epochs, hyper):
-    """``n_epochs`` slots of SGD on ``[N, WIDTH]`` params, the first ``n_active`` run;
-    a network whose update is non-finite stays put (status 1)."""
+def _chunk(params, lr, r0, status, nan_epoch, epoch0, *, n_epochs, hyper):
+    """``n_epochs`` SGD epochs on ``[N, WIDTH]`` params; stalled networks stay put."""
     hyper = dict(hyper)
-    width = params[0].shape[1]
-    status = jnp.zeros(width, jnp.int32)
-    nan_epoch = jnp.full(width, -1, jnp.int32)
 
-    def run(carry, e):
+    def epoch(carry, e):
         params, status, nan_epoch = carry
         loss, grads = _value_and_grad_nk(*params, r0, **hyper)
         gnorm = jnp.sqrt(sum((g**2).sum(0) for g in grads))
@@ -128,14 +124,7 @@ def _chunk(params, lr, r0, n_active, *, n_epochs, hyper):
         metrics = (jnp.where(status == 0, loss, nan), jnp.where(status == 0, gnorm, nan))
         return (params, jnp.where(ok, status, 1), nan_epoch), metrics
 
-    def skip(carry, e):
-        nan = jnp.full(width, jnp.nan, params[0].dtype)
-        return carry, (nan, nan)
-
-    def epoch(carry, e):
-        return lax.cond(e < n_active, run, skip, carry, e)
-
-    epochs = jnp.arange(n_epochs, dtype=jnp.int32)
+    epochs = jnp.asarray(epoch0, jnp.int32) + jnp.arange(n_epochs, dtype=jnp.int32)
     return lax.scan(epoch, (params, status, nan_epoch), epochs)
 
 
@@ -146,7 +135,6 @@ def train_rank1_da_chunk(
     lr: Float[Array, " nets"],
     *,
     epochs: int,
-    active: int | None = None,
     beta: float = 10.0,
     theta: float = 1.0,
     alpha: float = 0.5,
@@ -162,14 +150,14 @@ def train_rank1_da_chunk(
     ``status`` 1, ``nan_epoch`` that epoch (counted from the chunk's start),
     metrics NaN from the next epoch.
 
-    One compiled program of ``epochs`` slots (a `lax.scan`; the host sees the
-    metrics once) of which the first ``active`` (default all) run; slots past it
-    leave the parameters untouched and report NaN, so chunks of any length up to
-    ``epochs`` share the program. The networks run in groups of `WIDTH`, the last
-    padded (results dropped): a network's bits do not depend on its neighbours, on
-    its position or on ``nets``. There is no loop over chunks here: training for
-    many chunks goes through `ghostmech.training.engine.drive` (e.g.
-    ``sweep(..., backend="kernel")``), whose `KernelExecutor` calls this once per chunk.
+    One compiled program per chunk length (a `lax.scan` over the ``epochs``; the
+    host sees the metrics once); a chunk's numbers do not depend on its length
+    (two chunks of 5 epochs give the bits of one of 10). The networks run in
+    groups of `WIDTH`, the last padded (results dropped): a network's bits do not
+    depend on its neighbours, on its position or on ``nets``. There is no loop over
+    chunks here: training for many chunks goes through
+    `ghostmech.training.engine.drive` (e.g. ``sweep(..., backend="kernel")``), whose
+    `KernelExecutor` calls this once per chunk.
 
     Returns ``(params, metrics)``: ``params`` maps ``"m", "n", "b"`` to
     ``[nets, N]`` arrays; ``metrics`` maps ``"loss"``, ``"grad_norm"`` to
@@ -183,7 +171,6 @@ def train_rank1_da_chunk(
     ((2, 3), [0, 1])
     """
     epochs = check_positive_int("epochs", epochs)
-    active = epochs if active is None else check_int_in_range("active", active, 0, epochs)
     check_positive("beta", beta)
     check_finite("theta", theta)
     check_positive("alpha", alpha)
@@ -201,15 +188,17 @@ def train_rank1_da_chunk(
     r0 = jnp.broadcast_to(jnp.asarray(r0, dtype), m0.shape)
     hyper = dict(beta=float(beta), theta=float(theta), alpha=float(alpha))
     hyper = tuple((hyper | dict(delay=delay, response=response)).items())
-    n_active = jnp.asarray(active, jnp.int32)
+    status = jnp.zeros(WIDTH, jnp.int32)
+    nan_epoch = jnp.full(WIDTH, -1, jnp.int32)
     pad = np.concatenate([np.arange(nets), np.full(-nets % WIDTH, nets - 1)])
     outs = []
     for s in range(0, pad.size, WIDTH):
         i = pad[s : s + WIDTH]
-        (params, status, nan_epoch), (lo, gn) = _chunk(
-            (m0[i].T, n0[i].T, b0[i].T), lr[i], r0[i].T, n_active, n_epochs=epochs, hyper=hyper
-        )
-        outs.append((params, status, nan_epoch, lo, gn))
+        (params, st, ne), (lo, gn) = _chunk(
+            (m0[i].T, n0[i].T, b0[i].T), lr[i], r0[i].T, status, nan_epoch, 0,
+            n_epochs=epochs, hyper=hyper,
+        )  # fmt: skip
+        outs.append((params, st, ne, lo, gn))
     join = lambda j, f: np.concatenate([f(o[j]) for o in outs])[:nets]  # noqa: E731
     final = {k: jnp.asarray(join(0, lambda p, a=a: np.asarray(p[a]).T))
              for a, k in enumerate(("m", "n", "b"))}  # fmt: skip

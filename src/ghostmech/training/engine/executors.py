@@ -211,7 +211,7 @@ _KERNEL_METRICS = ("loss", "grad_norm")  # the kernel reports no accuracy
 
 class KernelExecutor:
     """Rank-one networks on DA with SGD through the fused kernel
-    (`kernels.train_rank1_da_chunk`: groups of `KERNEL_WIDTH`, one program of ``chunk`` slots)."""
+    (`kernels.train_rank1_da_chunk`: groups of `KERNEL_WIDTH`, one call per chunk)."""
 
     width = KERNEL_WIDTH
 
@@ -233,7 +233,7 @@ class KernelExecutor:
         r0 = r0[:, None] if r0.ndim == 1 else r0  # one r₀ per network: broadcast over neurons
         params, met = kernels.train_rank1_da_chunk(
             net.m[:, :, 0], net.nT[:, :, 0], net.b, jnp.asarray(lr, net.m.dtype),
-            epochs=max(self.chunk, n), active=n, beta=float(beta[0]), theta=float(theta[0]),
+            epochs=n, beta=float(beta[0]), theta=float(theta[0]),
             alpha=net.alpha, r0=r0, delay=self.task.delay, response=self.task.response,
         )  # fmt: skip
         died = alive & (met["status"] != 0)
