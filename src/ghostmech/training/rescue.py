@@ -244,7 +244,8 @@ class _HostRule:
             return (SetValue(stop, self.path, self.normal),)
         loss, gn = float(metrics["loss"][-1]), float(metrics["grad_norm"][-1])
         self.gmax = max(self.gmax, float(np.nanmax(np.asarray(metrics["grad_norm"]))))
-        if gn < self.rescue.grad_ratio * self.gmax and loss > self.rescue.loss_min:
+        trapped = gn < self.rescue.grad_ratio * self.gmax and loss > self.rescue.loss_min
+        if trapped and stop < self.epochs:  # no rescue starts at the run's end
             self.left = self.rescue.epochs
             self.starts.append(stop)
             return (SetValue(stop, self.path, self.rescue.low),)
