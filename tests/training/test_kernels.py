@@ -120,7 +120,9 @@ def test_two_chunks_equal_one_and_repeats_do_not_recompile():
     size = kernels._chunk._cache_size()
     two, met_b = train_rank1_da_chunk(half["m"], half["n"], half["b"], lr, epochs=5, **HYPER)
     assert kernels._chunk._cache_size() == size  # same program: no new compilation
-    np.testing.assert_array_equal(np.concatenate([met_a["loss"], met_b["loss"]], 1), met_one["loss"])
+    np.testing.assert_array_equal(
+        np.concatenate([met_a["loss"], met_b["loss"]], 1), met_one["loss"]
+    )
     for k in "mnb":
         np.testing.assert_array_equal(two[k], one[k])
 
