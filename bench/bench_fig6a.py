@@ -6,8 +6,9 @@ Peers (threads pinned to 1, see `bench.common`):
 2. ``torch_batched``    all networks in one torch graph, ``[nets, N]``;
 3. ``ghostmech_sweep``  `ghostmech.training.sweep` (generic vmap over networks);
    ``naive_vmap_jax``   ``vmap(value_and_grad)`` of the full-state loss in ``lax.scan``;
-4. ``fast_kernel``      `ghostmech.training.kernels.train_rank1_da_grid` (``[N, nets]``
-   inside); ``fast_kernel_nets_major`` the same maths laid out ``[nets, N]``.
+4. ``fast_kernel``      `ghostmech.training.kernels.train_rank1_da_chunk`, one chunk of
+   ``--kernel-epochs`` (``[N, nets]`` inside, groups of 32 networks);
+   ``fast_kernel_nets_major`` the same maths laid out ``[nets, N]``.
 
 Run: ``python -m bench.bench_fig6a [--json out.json]`` (small defaults, ~2 min).
 """
@@ -25,7 +26,7 @@ import bench.common as common
 from bench import torch_peers
 from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation
-from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.training.kernels import train_rank1_da_chunk
 from ghostmech.training.sweep import sweep
 
 HYPER = dict(beta=10.0, theta=1.0, alpha=0.5, r0=-0.3, delay=20, response=20)
@@ -147,7 +148,7 @@ def measure(args) -> dict:
     record("fast_kernel_nets_major", lambda: _block(g(jm, jn, jb, jlr, e)), nets, e, 2)
     record(
         "fast_kernel",
-        lambda: train_rank1_da_grid(jm, jn, jb, jlr, epochs=e, chunk=args.chunk, **kw),
+        lambda: train_rank1_da_chunk(jm, jn, jb, jlr, epochs=e, **kw),
         nets,
         e,
         3,
@@ -160,7 +161,7 @@ def agreement(args) -> dict:
     lrs, m, n, b, lr = grid(args.lrs, args.seeds, args.n)
     e = 20
     kw = {k: HYPER[k] for k in ("r0", "alpha", "beta", "theta", "delay", "response")}
-    _, met = train_rank1_da_grid(m, n, b, lr, epochs=e, **kw)
+    _, met = train_rank1_da_chunk(m, n, b, lr, epochs=e, **kw)
     task = DelayedActivation(HYPER["delay"], HYPER["response"])
     res = sweep(build, task, lrs=lrs, seeds=range(args.seeds), epochs=e)
     generic = res.metrics["loss"][..., -1].reshape(-1)
@@ -194,7 +195,6 @@ def main(argv=None):
     p.add_argument("--torch-epochs", type=int, default=20)
     p.add_argument("--sweep-epochs", type=int, default=100)
     p.add_argument("--kernel-epochs", type=int, default=1000)
-    p.add_argument("--chunk", type=int, default=1000)
     p.add_argument("--json")
     args = p.parse_args(argv)
     rows = measure(args)

@@ -1,5 +1,8 @@
 """Scaling of the fast rank-one DA kernel: time vs networks, N, T and epochs.
 
+One call of `ghostmech.training.kernels.train_rank1_da_chunk` (one chunk of all the
+epochs; networks in groups of 32, the last padded).
+
 One variable at a time around the Fig. 6A point (300 networks, N = 100, T = 20
 (+20), 500 epochs). Reports seconds and the log-log slope of time against
 each variable (1 = linear). Compile time is excluded (one warm-up call).
@@ -16,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import bench.common as common
-from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.training.kernels import train_rank1_da_chunk
 
 BASE = {"nets": 300, "n": 100, "T": 20, "epochs": 500}
 AXES = {
@@ -35,7 +38,7 @@ def run_once(nets: int, n: int, T: int, epochs: int) -> float:
     b = jnp.zeros((nets, n))
 
     def go():
-        return train_rank1_da_grid(m, nn, b, lr, epochs=epochs, delay=T, response=T, chunk=1000)
+        return train_rank1_da_chunk(m, nn, b, lr, epochs=epochs, delay=T, response=T)
 
     return common.best_time(go, repeat=2, warmup=1)["best_s"]
 

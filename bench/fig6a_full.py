@@ -1,9 +1,11 @@
 """The full Fig. 6A rank-one sweep with the fast kernel: 30 lrs × 10 seeds × 200,001 epochs.
 
 Prints the wall time (compile included) and the fraction of networks that
-learned (final loss < 0.1) per lr. ``--procs 2`` splits the networks over two
-processes (one per core; each pinned to one thread); the default is one.
-Networks are independent, so the split never changes any number.
+learned (final loss < 0.1) per lr. Training goes through the engine:
+``sweep(..., backend="kernel")`` (`ghostmech.training.engine.drive` with the
+rank-one kernel, chunks of 5,000 epochs). ``--procs 2`` splits the networks
+over two processes (one per core; each pinned to one thread); the default is
+one. The kernel computes at one fixed width, so the split never changes any number.
 
 Run on a quiet machine: ``python -m bench.fig6a_full [--procs 2] [--out fig6a.npz]``.
 """
@@ -11,40 +13,15 @@ Run on a quiet machine: ``python -m bench.fig6a_full [--procs 2] [--out fig6a.np
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
+from bench.bench_fig6a import HYPER, build
+from ghostmech.tasks import DelayedActivation
+from ghostmech.training.sweep import sweep
+
 EPOCHS = 200_001
-
-
-def run_part(part: int, parts: int, epochs: int, out: str) -> None:
-    import jax.numpy as jnp
-
-    from bench.bench_fig6a import HYPER, grid
-    from ghostmech.training.kernels import train_rank1_da_grid
-
-    lrs, m, n, b, lr = grid()
-    rows = np.array_split(np.arange(lr.shape[0]), parts)[part]
-    kw = {k: HYPER[k] for k in ("r0", "alpha", "beta", "theta", "delay", "response")}
-    t0 = time.perf_counter()
-    params, met = train_rank1_da_grid(
-        *(jnp.asarray(a[rows]) for a in (m, n, b, lr)), epochs=epochs, chunk=5000, **kw
-    )
-    seconds = time.perf_counter() - t0
-    np.savez(
-        out,
-        rows=rows,
-        seconds=seconds,
-        final_loss=met["loss"][:, -1],
-        status=met["status"],
-        lr=lr[rows],
-        **{k: np.asarray(v) for k, v in params.items()},
-    )
 
 
 def main(argv=None):
@@ -52,45 +29,34 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=EPOCHS)
     p.add_argument("--procs", type=int, default=1)
     p.add_argument("--out", help="save final losses and parameters (.npz)")
-    p.add_argument("--part", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--part-out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.part is not None:
-        return run_part(args.part, args.procs, args.epochs, args.part_out)
+    lrs, seeds = np.logspace(-4, -1, 30), range(10)
+    task = DelayedActivation(HYPER["delay"], HYPER["response"])
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        outs = [str(Path(tmp) / f"part{i}.npz") for i in range(args.procs)]
-        cmd = [
-            sys.executable,
-            "-m",
-            "bench.fig6a_full",
-            "--epochs",
-            str(args.epochs),
-            "--procs",
-            str(args.procs),
-        ]
-        procs = [
-            subprocess.Popen([*cmd, "--part", str(i), "--part-out", o]) for i, o in enumerate(outs)
-        ]
-        if any(pr.wait() for pr in procs):
-            sys.exit("a part failed")
-        parts = [dict(np.load(o)) for o in outs]
+    res = sweep(
+        build, task, lrs=lrs, seeds=seeds, epochs=args.epochs, backend="kernel", chunk=5000,
+        processes=args.procs, record_every=max(1, args.epochs - 1),  # epochs 0 and the last
+    )  # fmt: skip
     wall = time.perf_counter() - t0
-    res = {k: np.concatenate([pt[k] for pt in parts]) for k in ("lr", "final_loss", "status")}
-    nets = res["lr"].shape[0]
+    final = res.metrics["loss"][..., -1].reshape(-1)
+    status = res.status.reshape(-1)
+    lr = np.repeat(lrs, len(seeds))
+    nets = lr.shape[0]
     print(f"Fig 6A full sweep: {nets} networks x {args.epochs} epochs, {args.procs} process(es)")
     print(
         f"wall time {wall:.1f} s = {wall / 60:.2f} min "
         f"({nets * args.epochs / wall:.3g} network-epochs/s)"
     )
-    for lr in np.unique(res["lr"]):
-        sel = res["lr"] == lr
+    for v in lrs:
+        sel = lr == v
         print(
-            f"  lr {lr:.3e}: learned {np.mean(res['final_loss'][sel] < 0.1):.1f}, "
-            f"diverged {int(res['status'][sel].sum())}"
+            f"  lr {v:.3e}: learned {np.mean(final[sel] < 0.1):.1f}, "
+            f"diverged {int(status[sel].sum())}"
         )
     if args.out:
-        np.savez(args.out, **res, wall_s=wall)
+        params = {k: np.asarray(getattr(res.params, a)).reshape(nets, -1)
+                  for k, a in (("m", "m"), ("n", "nT"), ("b", "b"))}  # fmt: skip
+        np.savez(args.out, lr=lr, final_loss=final, status=status, wall_s=wall, **params)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,12 @@ import pytest
 from ghostmech import canonical as gc
 from ghostmech.cli import main
 from ghostmech.critical.curvature import hvp_fn, lanczos_max, lanczos_max_batch
-from ghostmech.critical.measure import outcomes_from_history, summarise
+from ghostmech.critical.measure import (
+    measure_rank1_da,
+    outcomes_from_history,
+    rank1_params,
+    summarise,
+)
 from ghostmech.critical.overshoot import overshoot_lr
 from ghostmech.critical.path import gradient_flow_path
 from ghostmech.critical.problem import make_problem
@@ -26,6 +31,7 @@ from ghostmech.critical.projection import (
 from ghostmech.critical.stats import crossing, fit_exponent, monotone, wilson
 from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation
+from ghostmech.training.kernels import train_rank1_da_chunk
 
 
 # ---- statistics -----------------------------------------------------------------------
@@ -74,6 +80,34 @@ def test_outcomes_first_trap_wins_final_loss_decides_learned():
     )
     assert m.status == "ok" and m.ci[0] <= m.eta_c <= m.ci[1]
     assert m.ci[0] <= 0.2 and m.ci[1] >= 0.4  # at least the bracketing grid cell
+
+
+def test_measurement_through_drive_equals_outcomes_of_the_whole_histories():
+    """`measure_rank1_da` (through `drive`, decided networks retired) against a second
+    path: every network trained for the longest budget by the kernel, chunk after
+    chunk, and judged by `outcomes_from_history` on its history cut at its own budget
+    (``ceil(150 / lr)`` rounded up to whole chunks of 200). Same outcomes and drop
+    epochs: retiring changes no network's numbers, only how long the run is."""
+    lrs, seeds, key, chunk = np.array([0.1, 0.2, 0.4, 0.8]), 3, jax.random.key(1), 200
+    m = measure_rank1_da(lrs, key=key, delay=5, n_seeds=seeds, budget=150, chunk=chunk)
+    params = [jnp.tile(a, (lrs.size, 1)) for a in rank1_params(jax.random.split(key, seeds))]
+    lr = jnp.asarray(np.repeat(lrs, seeds), jnp.float32)
+    budget = chunk * -(-np.ceil(150 / np.repeat(lrs, seeds)).astype(int) // chunk)
+    loss, grad = [], []
+    for _ in range(budget.max() // chunk):
+        p, met = train_rank1_da_chunk(*params, lr, epochs=chunk, delay=5, response=5)
+        params = [p[k] for k in "mnb"]
+        loss.append(met["loss"])
+        grad.append(met["grad_norm"])
+    loss, grad = np.concatenate(loss, 1), np.concatenate(grad, 1)
+    ref = [
+        outcomes_from_history(loss[g, : budget[g]], grad[g, : budget[g]]) for g in range(lr.size)
+    ]
+    out = np.array([r[0] for r in ref]).reshape(m.outcome.shape)
+    drop = np.array([r[1] for r in ref]).reshape(m.epochs.shape)
+    np.testing.assert_array_equal(m.outcome, out)
+    np.testing.assert_array_equal(m.epochs, drop)
+    assert (out == 0).any() and (out == 1).any()  # both verdicts are exercised
 
 
 # ---- curvature: Lanczos against the dense Hessian ------------------------------------

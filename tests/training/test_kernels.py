@@ -12,7 +12,7 @@ from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation, DelayedCueDiscrimination
 from ghostmech.training import kernels
 from ghostmech.training.fit import fit
-from ghostmech.training.kernels import applies, rank1_da_value_and_grad, train_rank1_da_grid
+from ghostmech.training.kernels import WIDTH, applies, rank1_da_value_and_grad, train_rank1_da_chunk
 
 HYPER = dict(beta=10.0, theta=1.0, alpha=0.5, delay=6, response=5)
 
@@ -70,7 +70,7 @@ def test_training_matches_per_network_sgd_float64():
     with jax.enable_x64(True):
         m, n, b = _draw(jax.random.key(2), 3, 5, jnp.float64)
         lr = jnp.array([0.05, 0.5, 2.0])
-        params, met = train_rank1_da_grid(m, n, b, lr, epochs=12, r0=-0.3, chunk=5, **HYPER)
+        params, met = train_rank1_da_chunk(m, n, b, lr, epochs=12, r0=-0.3, **HYPER)
         r0 = jnp.full(5, -0.3)
         for i in range(3):
             ref, ref_loss = _reference_sgd(m[i], n[i], b[i], lr[i], r0, 12, HYPER)
@@ -84,7 +84,7 @@ def test_training_matches_per_network_sgd_float64():
 def test_float32_training_tracks_float64_reference():
     m, n, b = _draw(jax.random.key(3), 3, 6, jnp.float32)
     lr = jnp.array([0.1, 1.0, 0.5], jnp.float32)
-    params, met = train_rank1_da_grid(m, n, b, lr, epochs=5, **HYPER)
+    params, met = train_rank1_da_chunk(m, n, b, lr, epochs=5, **HYPER)
     assert params["m"].dtype == jnp.float32
     with jax.enable_x64(True):
         for i in range(3):
@@ -98,39 +98,71 @@ def test_float32_training_tracks_float64_reference():
 def test_nan_lr_is_isolated():
     m, n, b = _draw(jax.random.key(4), 3, 6, jnp.float32)
     lr = jnp.array([0.3, jnp.nan, 0.7], jnp.float32)
-    params, met = train_rank1_da_grid(m, n, b, lr, epochs=5, **HYPER)
+    params, met = train_rank1_da_chunk(m, n, b, lr, epochs=5, **HYPER)
     assert met["status"].tolist() == [0, 1, 0]
     assert met["nan_epoch"].tolist() == [-1, 0, -1]
     np.testing.assert_array_equal(params["m"][1], m[1])  # never updated
     assert np.isfinite(met["loss"][1, 0]) and np.isnan(met["loss"][1, 1:]).all()
     for i in (0, 2):  # each network alone (repeated to keep the compiled shape)
         rep = jnp.array([i, i, i])
-        alone, met_alone = train_rank1_da_grid(m[rep], n[rep], b[rep], lr[rep], epochs=5, **HYPER)
+        alone, met_alone = train_rank1_da_chunk(m[rep], n[rep], b[rep], lr[rep], epochs=5, **HYPER)
         np.testing.assert_allclose(params["n"][i], alone["n"][0], rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(met["loss"][i], met_alone["loss"][0], rtol=1e-6)
 
 
-def test_chunking_does_not_change_result_or_recompile():
+def test_two_chunks_equal_one_and_repeats_do_not_recompile():
+    """A chunk of 10 = two chunks of 5 (the second from the first's parameters), bitwise;
+    a repeated call does not recompile."""
     m, n, b = _draw(jax.random.key(5), 3, 6, jnp.float32)
     lr = jnp.array([0.2, 0.4, 0.8], jnp.float32)
-    one, met_one = train_rank1_da_grid(m, n, b, lr, epochs=10, chunk=10, **HYPER)
-    two, met_two = train_rank1_da_grid(m, n, b, lr, epochs=10, chunk=5, **HYPER)
+    one, met_one = train_rank1_da_chunk(m, n, b, lr, epochs=10, **HYPER)
+    half, met_a = train_rank1_da_chunk(m, n, b, lr, epochs=5, **HYPER)
     size = kernels._chunk._cache_size()
-    again, _ = train_rank1_da_grid(m, n, b, lr, epochs=10, chunk=5, **HYPER)
-    assert kernels._chunk._cache_size() == size  # second call: no new compilation
-    np.testing.assert_array_equal(met_one["loss"], met_two["loss"])
-    np.testing.assert_array_equal(one["b"], two["b"])
-    np.testing.assert_array_equal(again["b"], two["b"])
+    two, met_b = train_rank1_da_chunk(half["m"], half["n"], half["b"], lr, epochs=5, **HYPER)
+    assert kernels._chunk._cache_size() == size  # same program: no new compilation
+    np.testing.assert_array_equal(
+        np.concatenate([met_a["loss"], met_b["loss"]], 1), met_one["loss"]
+    )
+    for k in "mnb":
+        np.testing.assert_array_equal(two[k], one[k])
 
 
-def test_blocks_of_networks_give_the_same_numbers():
+def _row(params, met, i):
+    return [np.asarray(params[k][i]) for k in "mnb"] + [met[k][i] for k in met]
+
+
+def test_a_network_gets_the_same_bits_alone_in_any_group_at_any_position():
+    """The kernel runs groups of exactly `WIDTH` networks (the last padded): network 0
+    trains to the same bits alone, among 3, at position 40 of 45 (second group), and
+    next to a diverging (NaN lr) neighbour; lrs up to far above η_c amplify any
+    rounding difference over the 30 epochs."""
+    m, n, b = _draw(jax.random.key(6), 45, 6, jnp.float32)
+    lr = jnp.asarray(np.geomspace(0.05, 20.0, 45), jnp.float32)
+    ref_p, ref_m = train_rank1_da_chunk(m[:1], n[:1], b[:1], lr[:1], epochs=30, **HYPER)
+    assert WIDTH > 3 and 45 > WIDTH  # alone, a partial group, two groups
+    for order in ([0, 1, 2], [*range(1, 41), 0, *range(41, 45)]):
+        idx = jnp.asarray(order)
+        at = order.index(0)
+        p, met = train_rank1_da_chunk(m[idx], n[idx], b[idx], lr[idx], epochs=30, **HYPER)
+        for x, y in zip(_row(p, met, at), _row(ref_p, ref_m, 0), strict=True):
+            np.testing.assert_array_equal(x, y)
+    nan_lr = lr.at[1].set(jnp.nan)
+    p, met = train_rank1_da_chunk(m[:3], n[:3], b[:3], nan_lr[:3], epochs=30, **HYPER)
+    assert met["status"].tolist() == [0, 1, 0]
+    for x, y in zip(_row(p, met, 0), _row(ref_p, ref_m, 0), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_negative_control_one_ulp_in_a_network_changes_its_own_bits():
+    """The comparison above can fail: one float32 ulp in network 0's m changes its bits
+    (and leaves its neighbour's alone)."""
     m, n, b = _draw(jax.random.key(6), 3, 6, jnp.float32)
-    lr = jnp.array([0.2, jnp.nan, 0.8], jnp.float32)
-    whole, met_whole = train_rank1_da_grid(m, n, b, lr, epochs=5, **HYPER)
-    split, met_split = train_rank1_da_grid(m, n, b, lr, epochs=5, block=2, **HYPER)
-    for key in met_whole:
-        np.testing.assert_allclose(met_split[key], met_whole[key], rtol=1e-6)
-    np.testing.assert_allclose(split["m"], whole["m"], rtol=1e-6)
+    lr = jnp.asarray([3.0, 1.0, 0.5], jnp.float32)
+    ref_p, ref_m = train_rank1_da_chunk(m, n, b, lr, epochs=30, **HYPER)
+    nudged = m.at[0].set(jnp.nextafter(m[0], jnp.inf))
+    p, met = train_rank1_da_chunk(nudged, n, b, lr, epochs=30, **HYPER)
+    assert not np.array_equal(met["loss"][0], ref_m["loss"][0])
+    np.testing.assert_array_equal(met["loss"][1], ref_m["loss"][1])
 
 
 @pytest.mark.parametrize(
@@ -145,7 +177,7 @@ def test_bad_input_names_argument(kwargs, name):
     m = jnp.zeros((2, 3))
     args = dict(lr=jnp.ones(2)) | kwargs
     with pytest.raises(ValueError, match=f"`{name}`"):
-        train_rank1_da_grid(m, m, m, args.pop("lr"), **args)
+        train_rank1_da_chunk(m, m, m, args.pop("lr"), **args)
 
 
 def _net(**overrides):
@@ -181,7 +213,7 @@ def test_kernel_matches_generic_fit_on_preset_network():
     assert applies(net, task)
     ref = fit(net, task, lr=0.5, epochs=6, key=jax.random.key(1))
     row = lambda a: jnp.asarray(a)[:, 0][None]  # noqa: E731
-    params, met = train_rank1_da_grid(
+    params, met = train_rank1_da_chunk(
         row(net.m),
         row(net.nT),
         net.b[None],

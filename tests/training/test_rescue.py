@@ -10,7 +10,7 @@ from ghostmech.networks import make_preset
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import fit
 from ghostmech.training.interventions import SetValue
-from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.training.kernels import train_rank1_da_chunk
 from ghostmech.training.rescue import Rescue, fit_with_rescue, train_rank1_da_rescue
 
 RULE = Rescue(low=0.3, epochs=100)
@@ -31,18 +31,21 @@ def _trapped(loss, grad):
 
 @pytest.fixture(scope="module")
 def trapped_params():
-    """Networks trained at lr 0.06 (above the critical lr) until the no-learning zone."""
+    """Networks trained at lr 0.06 (above the critical lr) until the no-learning zone, by
+    the rescue scan without the rule: the program the tests continue them with (their
+    bits then do not depend on another program's compiled width)."""
     m, n, b = _init(range(6))
-    p, met = train_rank1_da_grid(m, n, b, jnp.full(6, 0.06), epochs=2500, chunk=2500)
+    res = train_rank1_da_rescue(m, n, b, 0.06, beta=jnp.full(6, 10.0), epochs=2500)
+    p, met = res.params, res.metrics
     keep = _trapped(met["loss"], met["grad_norm"])
     assert keep.sum() >= 2, "construction: lr 0.06 traps most networks (13 of 16 in Fig. 8B)"
     return {k: np.asarray(v)[keep] for k, v in p.items()}
 
 
 def test_without_the_rule_it_is_the_kernel():
-    """rescue=None is plain SGD: matches train_rank1_da_grid (float32 rounding)."""
+    """rescue=None is plain SGD: matches train_rank1_da_chunk (float32 rounding)."""
     m, n, b = _init([0, 1])
-    _, ref = train_rank1_da_grid(m, n, b, jnp.full(2, 0.01), epochs=300, chunk=300)
+    _, ref = train_rank1_da_chunk(m, n, b, jnp.full(2, 0.01), epochs=300)
     got = train_rank1_da_rescue(m, n, b, 0.01, beta=jnp.full(2, 10.0), epochs=300)
     np.testing.assert_allclose(got.metrics["loss"], ref["loss"], rtol=1e-4, atol=1e-6)
     assert got.starts == [[], []]

@@ -10,7 +10,8 @@ critical learning rate", measurement):
   network stops there;
 * **learned**: not trapped, and L < `LEARNED` (= 0.1) at the end of the budget of
   ``budget / lr`` epochs (a fixed gradient-flow time ``lr · epochs``; the plateau lasts
-  ∝ 1/lr). A trapped DA network sits at L = R/T = 1, a learned one near 0.02;
+  ∝ 1/lr), rounded up to a whole number of training chunks. A trapped DA network sits
+  at L = R/T = 1, a learned one near 0.02;
 * **undecided**: neither (still on the plateau, or oscillating above L = 0.1).
 
 Networks learn and are then trapped in the oscillations after the drop (measured: at
@@ -26,6 +27,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -33,8 +35,17 @@ import numpy as np
 from ghostmech._checks import check_positive, check_positive_int
 from ghostmech.critical.stats import bootstrap_crossing, crossing, wilson
 from ghostmech.networks import make_preset
+from ghostmech.tasks import DelayedActivation
+from ghostmech.training import init_state, sweep
 from ghostmech.training.detect import Outcome, classify
-from ghostmech.training.kernels import train_rank1_da_grid
+from ghostmech.training.engine import (
+    drive,
+    kernel_applies,
+    make_executor,
+    make_schedule,
+    stack,
+    take,
+)
 
 __all__ = [
     "LEARNED",
@@ -126,10 +137,6 @@ def rank1_params(keys: jax.Array, preset: str = "fig6a_rank1") -> tuple[jax.Arra
     return m, n, b
 
 
-def _bucket(k: int) -> int:
-    return 4 * -(-k // 4)
-
-
 def measure_rank1_da(
     lrs,
     *,
@@ -142,60 +149,80 @@ def measure_rank1_da(
 ) -> Measured:
     """Outcome of ``n_seeds`` rank-one DA networks (Eq. 36 readout, R = T) at each lr.
 
-    Trained by the exact rank-one kernel (`training.kernels.train_rank1_da_grid`) in
-    chunks of ``chunk`` epochs; trapped networks and those past their budget leave the
-    batch (module docstring). ``epochs`` of the result: the first epoch with L < 0.1
+    The ``fig6a_rank1`` networks (one per key of ``split(key, n_seeds)``, the same at
+    every lr) train with plain SGD, ``θ ← θ − lr ∇L`` on the DA loss
+    L = Σ_t (z_t − ŷ_t)² / T (Eq. 47 with the Eq. 36 readout), through the engine
+    (`ghostmech.training.engine.drive` with the rank-one kernel's `KernelExecutor`,
+    chunks of ``chunk`` epochs). Each network leaves the run when decided (module
+    docstring; `detect.classify` through `_trapped`): trapped at the end of the chunk
+    where it was first trapped, or at its budget (drive's per-network ``budgets``):
+    ``ceil(budget / lr)`` epochs rounded up to whole chunks (the end of the first chunk
+    at or past it, as in the recorded measurements), where it is learned if its last
+    loss is below `LEARNED`. ``epochs`` of the result: the first epoch with L < 0.1
     (the drop; −1 if never) per network.
 
-    This is the one training loop outside `ghostmech.training.engine.drive`: a
-    measurement whose batch shrinks as networks are decided (each lr has its own
-    budget ∝ 1/lr), which the engine's fixed grid does not express. Its outcome
-    rule is `detect.classify`'s (`_trapped`).
+    Retiring decided networks is what makes this fast: a low lr runs ∝ 1/lr epochs,
+    while the trapped networks of high lrs leave within a chunk or two.
     """
     delay = check_positive_int("delay", delay)
     n_seeds = check_positive_int("n_seeds", n_seeds)
     check_positive("budget", budget)
+    chunk = check_positive_int("chunk", chunk)
     lrs = np.sort(np.asarray(lrs, float))
     t0 = time.time()
-    init = rank1_params(jax.random.split(key, n_seeds))
-    n_tot = lrs.size * n_seeds
-    params = [np.tile(np.asarray(a), (lrs.size, 1)) for a in init]
+    keys = jax.random.split(key, n_seeds)
+    nets = stack([make_preset("fig6a_rank1", key=k) for k in keys] * lrs.size)
+    task = DelayedActivation(delay, delay)
     lr = np.repeat(lrs, n_seeds)
-    limit = np.ceil(budget / lr).astype(int)
-    outcome = np.full(n_tot, np.nan)
-    drop = np.full(n_tot, -1)
-    active = np.arange(n_tot)
-    done = np.zeros(n_tot, int)
-    while active.size:
-        k = _bucket(active.size)
-        idx = np.concatenate([active, np.full(k - active.size, active[0])])
-        p, met = train_rank1_da_grid(
-            *(jnp.asarray(a[idx]) for a in params),
-            jnp.asarray(lr[idx], jnp.float32),
-            epochs=chunk,
-            delay=delay,
-            response=delay,
-            chunk=chunk,
-        )
-        for a, name in zip(params, ("m", "n", "b"), strict=True):
-            a[active] = np.asarray(p[name])[: active.size]
-        loss, gn = met["loss"][: active.size], met["grad_norm"][: active.size]
-        below = (loss < LEARNED).any(1) & (drop[active] < 0)
-        drop[active[below]] = done[active[below]] + np.argmax(loss[below] < LEARNED, 1)
-        trapped = _trapped(loss, gn).any(1)
-        done[active] += chunk
-        over = (done[active] >= limit[active]) & ~trapped
-        outcome[active[trapped]] = 1.0
-        outcome[active[over & (loss[:, -1] < LEARNED)]] = 0.0
-        active = active[~(trapped | over)]
-        if log is not None:
-            log(
-                f"T={delay} epoch {done.max()} active {active.size}/{n_tot} "
-                f"trapped {np.bincount(np.flatnonzero(outcome == 1) // n_seeds, minlength=lrs.size)} "
-                f"({time.time() - t0:.0f} s)"
-            )
+    batch = task.all_trials()
+    if not kernel_applies(take(nets, 0), task, batch, optimizer="sgd"):
+        raise ValueError("the `fig6a_rank1` preset no longer fits the rank-one DA kernel")
+    states = eqx.filter_vmap(lambda net, rate, k: init_state(net, optimizer="sgd", lr=rate, key=k))(
+        nets, jnp.asarray(lr, jnp.float32), jnp.tile(keys, (lrs.size,))
+    )
+    limit = chunk * -(-np.ceil(budget / lr).astype(int) // chunk)  # whole chunks
+    judge = _Judge(lrs.size, n_seeds, limit, delay, t0, log)
+    schedule = make_schedule(int(limit.max()), chunk=chunk)
+    executor = make_executor("kernel", task, batch, schedule.chunk)
+    drive(states, executor, schedule, judge, retire=judge, budgets=limit)
     shape = (lrs.size, n_seeds)
-    return summarise(lrs, outcome.reshape(shape), drop.reshape(shape), wall_s=time.time() - t0)
+    return summarise(
+        lrs, judge.outcome.reshape(shape), judge.drop.reshape(shape), wall_s=time.time() - t0
+    )
+
+
+class _Judge:
+    """`measure_rank1_da`'s decisions as the engine's sink and `Retire`: after each chunk
+    the drop epoch, trapped (retire: outcome 1), and at a network's budget learned
+    (outcome 0) or undecided (NaN). Keeps no histories."""
+
+    def __init__(self, n_lrs, n_seeds, limit, delay, t0, log):
+        self.n_seeds, self.n_lrs, self.limit, self.delay, self.t0, self.log = (
+            n_seeds, n_lrs, limit, delay, t0, log)  # fmt: skip
+        self.outcome = np.full(limit.size, np.nan)
+        self.drop = np.full(limit.size, -1)
+
+    def checkpoint(self, epoch, states):
+        pass
+
+    def chunk(self, start, stop, metrics, states):
+        pass
+
+    def retire(self, start, stop, metrics, active):
+        loss, gn = metrics["loss"], metrics["grad_norm"]
+        below = active & (loss < LEARNED).any(1) & (self.drop < 0)
+        self.drop[below] = start + np.argmax(loss[below] < LEARNED, 1)
+        trapped = active & _trapped(loss, gn).any(1)
+        over = active & (stop >= self.limit) & ~trapped
+        self.outcome[trapped] = 1.0
+        self.outcome[over & (loss[:, -1] < LEARNED)] = 0.0
+        if self.log is not None:
+            left = active & ~(trapped | over)
+            counts = np.bincount(np.flatnonzero(self.outcome == 1) // self.n_seeds,
+                                 minlength=self.n_lrs)  # fmt: skip
+            self.log(f"T={self.delay} epoch {stop} active {left.sum()}/{self.limit.size} "
+                     f"trapped {counts} ({time.time() - self.t0:.0f} s)")  # fmt: skip
+        return trapped | over
 
 
 def _trapped(loss, grad_norm) -> np.ndarray:
@@ -236,8 +263,6 @@ def measure_sweep(build, task, lrs, *, seeds, epochs: int, chunk: int = 1000, **
     rank-one no-learning test (‖∇L‖ < `GRAD_TRAPPED`) does not apply to them.
     ``build(key) -> RateRNN``; ``seeds`` integer seeds (same initial networks at every lr).
     """
-    from ghostmech.training import sweep
-
     lrs = np.sort(np.asarray(lrs, float))
     t0 = time.time()
     res = sweep(

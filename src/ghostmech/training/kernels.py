@@ -20,7 +20,8 @@ The reverse sweep recomputes ``h_t`` from the stored κ_t instead of storing the
 ``[T, N, nets]`` activations (measured 4-5x faster on CPU: the recompute stays in
 cache). Arrays are laid out ``[N, nets]`` inside, so the network axis is
 contiguous and every reduction over neurons is a vector add across networks.
-Epochs run inside a ``lax.scan``; the host sees the metrics once per ``chunk``.
+Epochs run inside a ``lax.scan``; the host sees the metrics once per chunk
+(`train_rank1_da_chunk`: one chunk, networks in groups of the fixed `WIDTH`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from jaxtyping import Array, Float
 from ghostmech._checks import check_finite, check_positive, check_positive_int
 from ghostmech.networks import RateRNN, ThresholdReadout, leaf_paths, trainable_filter
 
-__all__ = ["applies", "rank1_da_value_and_grad", "train_rank1_da_grid"]
+__all__ = ["WIDTH", "applies", "rank1_da_value_and_grad", "train_rank1_da_chunk"]
 
 
 def _targets(delay: int, response: int, dtype) -> Float[Array, "time 1"]:
@@ -95,9 +96,17 @@ def rank1_da_value_and_grad(
     return loss, tuple(g.T for g in grads)
 
 
+#: networks per compiled program: every call trains groups of exactly this many (the
+#: last padded with copies of its last network), so a network's numbers never depend
+#: on its neighbours or on how many networks share the call. A power of two: every
+#: vectorised loop over the network axis then handles all lanes alike. (Measured
+#: fastest per network-epoch among 8 ... 300 on the 2-core benchmark box: docs/benchmarks.md.)
+WIDTH = 32
+
+
 @partial(jax.jit, static_argnames=("n_epochs", "hyper"))
 def _chunk(params, lr, r0, status, nan_epoch, epoch0, *, n_epochs, hyper):
-    """``n_epochs`` SGD epochs on ``[N, K]`` params; stalled networks stay put."""
+    """``n_epochs`` SGD epochs on ``[N, WIDTH]`` params; stalled networks stay put."""
     hyper = dict(hyper)
 
     def epoch(carry, e):
@@ -119,7 +128,7 @@ def _chunk(params, lr, r0, status, nan_epoch, epoch0, *, n_epochs, hyper):
     return lax.scan(epoch, (params, status, nan_epoch), epochs)
 
 
-def train_rank1_da_grid(
+def train_rank1_da_chunk(
     m0: Float[Array, "nets n"],
     n0: Float[Array, "nets n"],
     b0: Float[Array, "nets n"],
@@ -132,36 +141,36 @@ def train_rank1_da_grid(
     r0: float | Float[Array, "..."] = -0.3,
     delay: int = 20,
     response: int = 20,
-    chunk: int = 2000,
-    block: int | None = None,
 ) -> tuple[dict[str, Array], dict[str, np.ndarray]]:
-    """Train ``nets`` rank-one networks on DA with plain SGD, one lr each.
+    """ONE chunk: train ``nets`` rank-one networks on DA with plain SGD, one lr each.
 
     Each epoch is one full-batch step ``θ ← θ − lr ∇L`` on ``m, n, b`` (β, θ,
     r₀ frozen) with L, z and the gradient as in the module docstring. A network
     whose loss, gradient or updated parameters are non-finite stops updating:
-    ``status`` 1, ``nan_epoch`` that epoch, metrics NaN from the next epoch.
+    ``status`` 1, ``nan_epoch`` that epoch (counted from the chunk's start),
+    metrics NaN from the next epoch.
+
+    One compiled program per chunk length (a `lax.scan` over the ``epochs``; the
+    host sees the metrics once); a chunk's numbers do not depend on its length
+    (two chunks of 5 epochs give the bits of one of 10). The networks run in
+    groups of `WIDTH`, the last padded (results dropped): a network's bits do not
+    depend on its neighbours, on its position or on ``nets``. There is no loop over
+    chunks here: training for many chunks goes through
+    `ghostmech.training.engine.drive` (e.g. ``sweep(..., backend="kernel")``), whose
+    `KernelExecutor` calls this once per chunk.
 
     Returns ``(params, metrics)``: ``params`` maps ``"m", "n", "b"`` to
     ``[nets, N]`` arrays; ``metrics`` maps ``"loss"``, ``"grad_norm"`` to
     ``[nets, epochs]`` numpy arrays (value before the epoch's update) and
     ``"status"``, ``"nan_epoch"`` (−1 if none) to ``[nets]``.
 
-    ``chunk`` epochs run per compiled call (one host round trip each).
-    Networks are trained in blocks of at most ``block`` (default: as many as
-    keep the ~6·N·block working set within 768 KiB, i.e. 327 at N = 100 in
-    float32); past the L2 cache the time per network-epoch grows several-fold.
-    Chunking never changes the numbers; blocking at most by rounding (another
-    compiled shape).
-
     >>> import jax.numpy as jnp
-    >>> p, met = train_rank1_da_grid(jnp.full((2, 4), .1), jnp.full((2, 4), .1),
+    >>> p, met = train_rank1_da_chunk(jnp.full((2, 4), .1), jnp.full((2, 4), .1),
     ...     jnp.zeros((2, 4)), jnp.array([1e-2, jnp.nan]), epochs=3)
     >>> met["loss"].shape, met["status"].tolist()
     ((2, 3), [0, 1])
     """
     epochs = check_positive_int("epochs", epochs)
-    chunk = check_positive_int("chunk", chunk)
     check_positive("beta", beta)
     check_finite("theta", theta)
     check_positive("alpha", alpha)
@@ -172,48 +181,38 @@ def train_rank1_da_grid(
         raise ValueError(
             f"`m0`, `n0`, `b0` (shapes {m0.shape}, {n0.shape}, {b0.shape}) must all be [nets, N]"
         )
-    nets = m0.shape[0]
-    dtype = m0.dtype
+    nets, dtype = m0.shape[0], m0.dtype
     lr = jnp.asarray(lr, dtype)
     if lr.shape != (nets,):
         raise ValueError(f"`lr` (shape {lr.shape}) must have shape [nets] = ({nets},)")
     r0 = jnp.broadcast_to(jnp.asarray(r0, dtype), m0.shape)
     hyper = dict(beta=float(beta), theta=float(theta), alpha=float(alpha))
     hyper = tuple((hyper | dict(delay=delay, response=response)).items())
-    if block is None:  # working set ~6·N·block floats: stay inside a 1 MiB L2 cache
-        block = max(1, (768 * 1024) // (6 * m0.shape[1] * dtype.itemsize))
-    block = check_positive_int("block", block)
-    parts = [
-        _train_block(m0[i], n0[i], b0[i], lr[i], r0[i], epochs=epochs, chunk=chunk, hyper=hyper)
-        for i in np.array_split(np.arange(nets), -(-nets // block))
-    ]
-    final = {k: jnp.concatenate([p[0][k] for p in parts]) for k in ("m", "n", "b")}
-    metrics = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+    status = jnp.zeros(WIDTH, jnp.int32)
+    nan_epoch = jnp.full(WIDTH, -1, jnp.int32)
+    pad = np.concatenate([np.arange(nets), np.full(-nets % WIDTH, nets - 1)])
+    outs = []
+    for s in range(0, pad.size, WIDTH):
+        i = pad[s : s + WIDTH]
+        (params, st, ne), (lo, gn) = _chunk(
+            (m0[i].T, n0[i].T, b0[i].T), lr[i], r0[i].T, status, nan_epoch, 0,
+            n_epochs=epochs, hyper=hyper,
+        )  # fmt: skip
+        outs.append((params, st, ne, lo, gn))
+    join = lambda j, f: np.concatenate([f(o[j]) for o in outs])[:nets]  # noqa: E731
+    final = {k: jnp.asarray(join(0, lambda p, a=a: np.asarray(p[a]).T))
+             for a, k in enumerate(("m", "n", "b"))}  # fmt: skip
+    metrics = dict(
+        loss=join(3, lambda x: np.asarray(x).T),
+        grad_norm=join(4, lambda x: np.asarray(x).T),
+        status=join(1, np.asarray),
+        nan_epoch=join(2, np.asarray),
+    )
     return final, metrics
 
 
-def _train_block(m0, n0, b0, lr, r0, *, epochs, chunk, hyper):
-    """`train_rank1_da_grid` for one block of networks (the host loop over chunks)."""
-    nets, dtype = m0.shape[0], m0.dtype
-    params = (m0.T, n0.T, b0.T)
-    status = jnp.zeros(nets, jnp.int32)
-    nan_epoch = jnp.full(nets, -1, jnp.int32)
-    loss = np.empty((nets, epochs), dtype)
-    gnorm = np.empty((nets, epochs), dtype)
-    for start in range(0, epochs, chunk):
-        size = min(chunk, epochs - start)
-        (params, status, nan_epoch), (lo, gn) = _chunk(
-            params, lr, r0.T, status, nan_epoch, start, n_epochs=size, hyper=hyper
-        )
-        loss[:, start : start + size] = np.asarray(lo).T
-        gnorm[:, start : start + size] = np.asarray(gn).T
-    final = dict(zip(("m", "n", "b"), (p.T for p in params), strict=True))
-    metrics = dict(loss=loss, grad_norm=gnorm)
-    return final, metrics | dict(status=np.asarray(status), nan_epoch=np.asarray(nan_epoch))
-
-
 def applies(net: Any, task: Any, *, optimizer: str = "sgd", interventions: Any = ()) -> bool:
-    """Whether :func:`train_rank1_da_grid` computes exactly what generic training would.
+    """Whether :func:`train_rank1_da_chunk` computes exactly what generic training would.
 
     True for: SGD, no interventions; a DA task with zero input; a rank-one
     `RateRNN` with the Eq. 36 readout read after each update, no noise, whose

@@ -156,7 +156,7 @@ def train_rank1_da_rescue(
     ``rescue_mask`` (bool ``[nets]``, default all): the networks the rule applies to,
     so rescued and plain networks can share one program.
 
-    Same loss and gradient as `ghostmech.training.kernels.train_rank1_da_grid`
+    Same loss and gradient as `ghostmech.training.kernels.train_rank1_da_chunk`
     (β, κ_θ = 1, α = 0.5, r₀ = −0.3); metrics are measured before each update.
 
     >>> import jax.numpy as jnp
@@ -244,7 +244,8 @@ class _HostRule:
             return (SetValue(stop, self.path, self.normal),)
         loss, gn = float(metrics["loss"][-1]), float(metrics["grad_norm"][-1])
         self.gmax = max(self.gmax, float(np.nanmax(np.asarray(metrics["grad_norm"]))))
-        if gn < self.rescue.grad_ratio * self.gmax and loss > self.rescue.loss_min:
+        trapped = gn < self.rescue.grad_ratio * self.gmax and loss > self.rescue.loss_min
+        if trapped and stop < self.epochs:  # no rescue starts at the run's end
             self.left = self.rescue.epochs
             self.starts.append(stop)
             return (SetValue(stop, self.path, self.rescue.low),)

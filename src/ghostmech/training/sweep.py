@@ -13,7 +13,7 @@ function `ghostmech.training.step.run_chunk`):
 * ``"loop"``  the jitted one-network `train_chunk` for each network in turn
   (bit-identical to `fit` on that network);
 * ``"kernel"`` the hand-derived rank-one DA kernel
-  (`ghostmech.training.kernels.train_rank1_da_grid`, same maths, own operation
+  (`ghostmech.training.kernels.train_rank1_da_chunk`, same maths, own operation
   order; no accuracy: NaN) where `kernel_applies` (a ValueError otherwise);
 * ``"auto"``  ``"kernel"`` where it applies, else ``"vmap"``.
 

@@ -2,7 +2,8 @@
 
 * `Schedule` / `make_schedule`: epochs, chunk, checkpoints, interventions, record stride;
 * `drive`: the only loop over chunks, checkpoints and interventions (scheduled, or
-  decided from the metrics by a `Rule`);
+  decided from the metrics by a `Rule`), and over networks that leave the run when
+  decided (a `Retire`) or at their own epoch budget;
 * executors (`EXECUTORS`: loop / vmap / kernel; `OneNetwork` for `fit`), each at
   a fixed compiled width, and `kernel_applies` / `choose_executor`, the one rule
   for which applies;
@@ -28,9 +29,9 @@ from ghostmech.training.engine.executors import (
     make_executor,
     vmap_width,
 )
-from ghostmech.training.engine.loop import MemorySink, Rule, Sink, drive, first_epoch
+from ghostmech.training.engine.loop import MemorySink, Retire, Rule, Sink, drive, first_epoch
 from ghostmech.training.engine.schedule import Schedule, make_schedule
-from ghostmech.training.engine.stacks import concat, padded_index, size, stack, take
+from ghostmech.training.engine.stacks import concat, padded_index, put, size, stack, take
 
 __all__ = [
     "BACKENDS",
@@ -43,6 +44,7 @@ __all__ = [
     "LoopExecutor",
     "MemorySink",
     "OneNetwork",
+    "Retire",
     "Rule",
     "Schedule",
     "Sink",
@@ -55,6 +57,7 @@ __all__ = [
     "make_executor",
     "make_schedule",
     "padded_index",
+    "put",
     "size",
     "stack",
     "take",

@@ -10,8 +10,8 @@ intervention, axes)``. All train the same per-network maths
   (the program of `fit`: bit-identical to it);
 * ``"vmap"``   the jitted `run_chunk` vmapped over groups of `vmap_width` networks
   (64 for cheap networks such as rank one, down to 1 for full rank at N = 100);
-* ``"kernel"`` the hand-derived rank-one DA kernel
-  (`ghostmech.training.kernels.train_rank1_da_grid`, same maths, own operation
+* ``"kernel"`` the hand-derived rank-one DA kernel, one call per chunk
+  (`ghostmech.training.kernels.train_rank1_da_chunk`, same maths, own operation
   order, no accuracy: NaN) on groups of `KERNEL_WIDTH` networks, where
   `kernel_applies`.
 
@@ -64,9 +64,9 @@ VMAP_WIDTH = 64
 #: a vmapped program of cheap networks is as wide as keeps its work near this many
 #: multiply-adds per time step and trial (width × N × K); wider only adds padding
 VMAP_WORK = 8192
-#: networks per compiled kernel program (measured fastest per network-epoch among
-#: 8 ... 300 on the 2-core benchmark box: docs/benchmarks.md)
-KERNEL_WIDTH = 32
+#: networks per compiled kernel program (`kernels.WIDTH`: measured fastest per
+#: network-epoch among 8 ... 300 on the 2-core benchmark box: docs/benchmarks.md)
+KERNEL_WIDTH = kernels.WIDTH
 
 
 class Executor(Protocol):
@@ -210,33 +210,33 @@ _KERNEL_METRICS = ("loss", "grad_norm")  # the kernel reports no accuracy
 
 
 class KernelExecutor:
-    """Rank-one networks on DA with SGD through the fused kernel, `KERNEL_WIDTH` at a time."""
+    """Rank-one networks on DA with SGD through the fused kernel
+    (`kernels.train_rank1_da_chunk`: groups of `KERNEL_WIDTH`, one call per chunk)."""
 
     width = KERNEL_WIDTH
 
     def __init__(self, task: Any, batch: Any, chunk: int, record_every: int = 1):
-        self.task, self.every = task, record_every
+        self.task, self.chunk, self.every = task, chunk, record_every
 
     @staticmethod
     def width_for(net: Any) -> int:
         return KERNEL_WIDTH
 
     def run(self, states, start, n):
-        net, g = states.net, size(states)
+        net = states.net
         alive = np.asarray(states.status) == 0
         lr = np.where(alive, np.asarray(states.opt_state.hyperparams["learning_rate"]), 0.0)
         beta, theta = (np.unique(np.asarray(x)) for x in (net.readout.beta, net.readout.theta))
         if beta.size != 1 or theta.size != 1:
             raise ValueError("the rank-one DA kernel needs one β and κ_θ for the whole grid")
-        idx = padded_index(np.arange(g), self.width)
-        r0 = net.r0 if np.ndim(net.r0) == 0 else jnp.asarray(net.r0)[idx]
-        params, met = kernels.train_rank1_da_grid(
-            net.m[idx, :, 0], net.nT[idx, :, 0], net.b[idx], jnp.asarray(lr[idx], net.m.dtype),
-            epochs=n, chunk=n, beta=float(beta[0]), theta=float(theta[0]), alpha=net.alpha,
-            r0=r0, delay=self.task.delay, response=self.task.response, block=self.width,
+        r0 = jnp.asarray(net.r0)
+        r0 = r0[:, None] if r0.ndim == 1 else r0  # one r₀ per network: broadcast over neurons
+        params, met = kernels.train_rank1_da_chunk(
+            net.m[:, :, 0], net.nT[:, :, 0], net.b, jnp.asarray(lr, net.m.dtype),
+            epochs=n, beta=float(beta[0]), theta=float(theta[0]),
+            alpha=net.alpha, r0=r0, delay=self.task.delay, response=self.task.response,
         )  # fmt: skip
-        params = {k: v[:g] for k, v in params.items()}
-        died = alive & (met["status"][:g] != 0)
+        died = alive & (met["status"] != 0)
         states = eqx.tree_at(
             lambda s: (s.params.m, s.params.nT, s.params.b, s.epoch, s.status, s.nan_epoch),
             states,
@@ -246,10 +246,10 @@ class KernelExecutor:
                 params["b"],
                 states.epoch + n,
                 jnp.where(died, 1, states.status),
-                jnp.where(died, states.epoch + met["nan_epoch"][:g], states.nan_epoch),
+                jnp.where(died, states.epoch + met["nan_epoch"], states.nan_epoch),
             ),
         )
-        out = {k: np.where(alive[:, None], met[k][:g], np.nan) for k in _KERNEL_METRICS}
+        out = {k: np.where(alive[:, None], met[k], np.nan) for k in _KERNEL_METRICS}
         out["accuracy"] = np.full_like(out["loss"], np.nan)
         return states, _recorded(out, start, n, self.every, full=True)
 

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["stack", "take", "concat", "size", "padded_index"]
+__all__ = ["stack", "take", "put", "concat", "size", "padded_index"]
 
 
 def stack(trees: list[Any]) -> Any:
@@ -22,6 +22,16 @@ def stack(trees: list[Any]) -> Any:
 def take(tree: Any, index: Any) -> Any:
     """Rows ``index`` (an int: one unstacked tree; an array: a stack) of every array leaf."""
     return jax.tree.map(lambda x: x[index] if eqx.is_array(x) else x, tree)
+
+
+def put(tree: Any, index: Any, rows: Any) -> Any:
+    """``tree`` with rows ``index`` of every array leaf set to those of ``rows`` (a stack
+    shaped like ``take(tree, index)``); rows whose index is ≥ the stack's size are
+    dropped; the other leaves from ``tree``."""
+    arrays = eqx.filter(tree, eqx.is_array)
+    new = eqx.filter(rows, eqx.is_array)
+    joined = jax.tree.map(lambda x, y: jnp.asarray(x).at[index].set(y, mode="drop"), arrays, new)
+    return eqx.combine(joined, eqx.filter(tree, eqx.is_array, inverse=True))
 
 
 def concat(trees: list[Any]) -> Any:
