@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from training_cases import DA_TASK, da_net
+from training_cases import same_bits as _same
 
 from ghostmech.networks import make_network
 from ghostmech.training import fit, sweep
@@ -38,11 +39,6 @@ def _build(key):
 
 def _at(tree, i, j):
     return jax.tree.map(lambda x: x[i, j], tree)
-
-
-def _same(a, b) -> bool:
-    leaves = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return all(np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True) for x, y in leaves)
 
 
 @pytest.fixture(scope="module", params=["kernel", "vmap"])

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from training_cases import DA_TASK, da_net
+from training_cases import same_bits as _same
 
 from ghostmech.training import init_state
 from ghostmech.training.engine import MemorySink, drive, make_executor, make_schedule, stack, take
@@ -55,11 +56,6 @@ class _Decided:
         with np.errstate(invalid="ignore"):
             decided = (loss < 0.5).any(1) | (metrics["grad_norm"] < 1e-6).any(1)
         return active & decided
-
-
-def _same(a, b) -> bool:
-    leaves = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return all(np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True) for x, y in leaves)
 
 
 @pytest.fixture(scope="module", params=["kernel", "vmap"])

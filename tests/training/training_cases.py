@@ -6,6 +6,7 @@ Sharing shapes (and a chunk length) lets the tests reuse compiled programs.
 from __future__ import annotations
 
 import jax
+import numpy as np
 
 from ghostmech.networks import make_network, make_preset
 from ghostmech.tasks import DelayedActivation, DelayedCueDiscrimination
@@ -25,3 +26,9 @@ def dcd_net(key: jax.Array, noise_std: float = 0.0, n: int = 6, **overrides):
     kwargs = dict(rank="full", readout="linear", readout_kwargs={"activation": "tanh"},
                   read="before", frozen=("r0",))  # fmt: skip
     return make_network(n=n, noise_std=noise_std, key=key, **{**kwargs, **overrides})
+
+
+def same_bits(a, b) -> bool:
+    """Whether two pytrees hold bitwise equal arrays (NaN equal to NaN)."""
+    leaves = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    return all(np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True) for x, y in leaves)
