@@ -133,3 +133,11 @@ def test_sweep_of_a_figure_config_estimates_before_it_trains(name, tmp_path, cap
 def test_unknown_shipped_name_lists_the_shipped_ones():
     with pytest.raises(ValueError, match="fig6a_rank1"):
         resolve_config("fig99")
+
+
+def test_shipped_configs_are_listed_in_natural_order():
+    names = list(shipped_configs())
+    delays = [int(n.removeprefix("fig9_T")) for n in names if n.startswith("fig9_T")]
+    assert delays == sorted(delays) and len(delays) >= 3
+    # negative control: plain string order would put T10 before T4
+    assert sorted(f"fig9_T{d}" for d in delays) != [f"fig9_T{d}" for d in delays]

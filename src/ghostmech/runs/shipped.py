@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -12,10 +13,15 @@ def _folder() -> Path:
     return Path(str(resources.files("ghostmech.runs") / "configs"))
 
 
+def _natural(path: Path) -> list[str | int]:
+    """Sort key that orders numbers by value: ``fig9_T4`` before ``fig9_T10``."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name)]
+
+
 def shipped_configs() -> dict[str, dict[str, Path]]:
-    """``{name: {"quick": path, "full": path}}`` for every shipped config."""
+    """``{name: {"quick": path, "full": path}}`` for every shipped config, in natural order."""
     out: dict[str, dict[str, Path]] = {}
-    for path in sorted(_folder().glob("*.toml")):
+    for path in sorted(_folder().glob("*.toml"), key=_natural):
         name, _, variant = path.stem.rpartition(".")
         out.setdefault(name, {})[variant] = path
     return out
