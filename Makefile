@@ -27,6 +27,7 @@ run: install
 
 lint: install-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check --quiet src tests bench
 	$(BIN)/lint-imports
 
 test: install-test lint

@@ -66,7 +66,9 @@ def test_descend_defaults_are_the_papers_fig2_runs_on_l_over_t(capsys):
     rows = [line.split("│")[2:] for line in out.splitlines() if re.search(r"│ 1e-0[78]", line)]
     rc, raw, _ = _run(capsys, "descend", "--scale", "raw", "--lr", "1e-10", "--lr", "1e-9",
                       "--epochs", "2000")  # fmt: skip
-    raw_rows = [line.split("│")[2:] for line in raw.splitlines() if re.search(r"│ 1e-(09|10)", line)]
+    raw_rows = [
+        line.split("│")[2:] for line in raw.splitlines() if re.search(r"│ 1e-(09|10)", line)
+    ]
     assert len(rows) == 2 and [r[:2] + r[3:] for r in rows] == [r[:2] + r[3:] for r in raw_rows]
     for r, q in zip(rows, raw_rows, strict=True):  # the loss itself differs by the factor T
         assert float(q[2]) / float(r[2]) == pytest.approx(100.0, rel=1e-3)

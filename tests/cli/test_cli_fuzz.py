@@ -478,7 +478,9 @@ def test_fuzzed_network_files(arrays, container, fmt, alpha, data, workdir):
             np.savez(fh, **content)
     else:
         torch = pytest.importorskip("torch")
-        tensors = {k: torch.from_numpy(v.copy()) for k, v in content.items() if v.dtype.kind in "fib"}
+        tensors = {
+            k: torch.from_numpy(v.copy()) for k, v in content.items() if v.dtype.kind in "fib"
+        }
         torch.save(tensors, path)
     try:
         got = read_network(path, fmt=fmt, alpha=alpha)

@@ -55,9 +55,7 @@ def _kill_after(run, done_blocks: int):
     return len(blocks)
 
 
-def test_killed_sweep_is_reported_incomplete_with_the_command_that_finishes_it(
-    finished, tmp_path
-):
+def test_killed_sweep_is_reported_incomplete_with_the_command_that_finishes_it(finished, tmp_path):
     run = tmp_path / "killed"
     shutil.copytree(finished, run)
     total = _kill_after(run, 4)

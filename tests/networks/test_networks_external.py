@@ -272,10 +272,14 @@ def test_whole_model_extra_layers_are_named(tmp_path):
     sd["proj.weight"] = torch.ones(2, 8)  # a second [n_out, n] layer: `readout` wins by name
     with pytest.warns(IncompleteImportWarning, match="encoder.weight, proj.weight"):
         from_state_dict(sd)
-    with pytest.warns(IncompleteImportWarning, match="encoder.weight, readout.bias, readout.weight"):
+    with pytest.warns(
+        IncompleteImportWarning, match="encoder.weight, readout.bias, readout.weight"
+    ):
         net = from_state_dict(sd, names={"w_out": "proj.weight"})
     assert np.array_equal(net.readout.w_out, np.ones((2, 8)))
-    two = {k: v for k, v in sd.items() if not k.startswith("readout")} | {"proj2.weight": sd["proj.weight"]}
+    two = {k: v for k, v in sd.items() if not k.startswith("readout")} | {
+        "proj2.weight": sd["proj.weight"]
+    }
     with pytest.raises(ValueError, match="could be the readout"):  # no name decides
         from_state_dict(two)
 

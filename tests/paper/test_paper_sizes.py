@@ -103,7 +103,11 @@ def test_negative_control_a_changed_config_changes_the_sizes(name, monkeypatch):
 
     def edited(config, *, quick=False):
         path = resolve_config(config, quick=quick)
-        return load_config(path, ["grid.seed=3"]) if config == module.CONFIG else real(config, quick=quick)
+        return (
+            load_config(path, ["grid.seed=3"])
+            if config == module.CONFIG
+            else real(config, quick=quick)
+        )
 
     before = module.sizes(True)
     monkeypatch.setattr(settings, "shipped", edited)

@@ -80,16 +80,16 @@ def one_line(text: str) -> str:
 def describe(exc: BaseException) -> str:
     """The one-line message of a user error (file errors name the file and the reason)."""
     if isinstance(exc, _PydanticError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
     if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
         where = repr(str(exc.filename))
         if exc.filename2 is not None:
             where += f" -> {str(exc.filename2)!r}"
         return f"cannot use {where}: {exc.strerror}"
     if isinstance(exc, ImportError) and exc.name and str(exc).startswith("No module named"):
-        return f"this needs the package {exc.name!r}, which is not installed: pip install {exc.name}"
+        return (
+            f"this needs the package {exc.name!r}, which is not installed: pip install {exc.name}"
+        )
     return one_line(str(exc)) or type(exc).__name__
 
 

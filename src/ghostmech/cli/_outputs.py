@@ -36,7 +36,9 @@ def output_dir(option: str, path: str | Path, *, hint: str = "") -> Path:
         _probe(path)
     except OSError as err:
         reason = err.strerror or str(err)
-        raise ValueError(f"{option} ({str(path)!r}) is not a writable folder: {reason}{hint}") from None
+        raise ValueError(
+            f"{option} ({str(path)!r}) is not a writable folder: {reason}{hint}"
+        ) from None
     return path
 
 

@@ -19,7 +19,14 @@ from rich.table import Table
 
 from ghostmech.cli._app import app, console
 
-__all__ = ["analyze", "analyze_run", "point_label", "resolve_point", "open_finished_run", "POINT_RTOL"]
+__all__ = [
+    "analyze",
+    "analyze_run",
+    "point_label",
+    "resolve_point",
+    "open_finished_run",
+    "POINT_RTOL",
+]
 
 MAX_PANELS = 8
 

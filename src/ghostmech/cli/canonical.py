@@ -60,14 +60,17 @@ def _g(x: float) -> str:
 
 
 @canonical_app.command(
-    "critical-lr", epilog="Example: ghostmech canonical critical-lr --T 100 --measure --plot eta.png"
+    "critical-lr",
+    epilog="Example: ghostmech canonical critical-lr --T 100 --measure --plot eta.png",
 )
 def critical_lr_cmd(
     T: float = T_OPT,
     R: float | None = R_OPT,
     measure: bool = typer.Option(False, "--measure", help="Also measure η_c by descent."),
     scale: str = typer.Option(
-        DEFAULT_SCALE, "--scale", help="Loss scale of the measurement (needs --measure): per_T | raw."
+        DEFAULT_SCALE,
+        "--scale",
+        help="Loss scale of the measurement (needs --measure): per_T | raw.",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the measured starts."),
     plot: Path | None = typer.Option(
@@ -170,7 +173,8 @@ def _first_at_or_below(eps: np.ndarray, level: float) -> int | None:
 def descend_cmd(
     eps_init: float = typer.Option(10.0, "--eps-init", help="Start ε, in units of ε*."),
     lr: list[float] = typer.Option(
-        [1e-8, 1e-7], "--lr",
+        [1e-8, 1e-7],
+        "--lr",
         help="Learning rates (repeatable); the defaults on L/T equal the paper's Fig. 2B-C "
         "rates 1e-10, 1e-9 on the raw loss at T = 100.",
     ),
@@ -211,7 +215,9 @@ def descend_cmd(
         _save(plot_descent(runs, eps_star=e_star, eps0=e_zero), plot)
 
 
-@canonical_app.command("scaling", epilog="Example: ghostmech canonical scaling --T 50 --T 100 --T 200")
+@canonical_app.command(
+    "scaling", epilog="Example: ghostmech canonical scaling --T 50 --T 100 --T 200"
+)
 def scaling_cmd(
     T: list[float] = typer.Option([25.0, 50.0, 100.0, 200.0], "--T", help="Delays (repeatable)."),
     R: float | None = typer.Option(None, "--R", help="Fixed response window (default: R = T)."),

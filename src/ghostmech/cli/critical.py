@@ -28,7 +28,8 @@ SET_OPT = typer.Option([], "--set", help="Override a config value: KEY=VALUE (re
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON object instead of a table.")
 MEASURE_OPT = typer.Option(False, "--measure", help="Also measure η_c on a grid of lrs.")
 QUICK_OPT = typer.Option(
-    True, "--quick/--full",
+    True,
+    "--quick/--full",
     help="Size of a shipped config: quick (default, as every command) or --full (the paper's).",
 )
 SEED_OPT = typer.Option(None, "--seed", help="Seed of the network to predict for.")

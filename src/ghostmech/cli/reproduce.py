@@ -65,7 +65,8 @@ def _matrix(names, quick: bool, out: Path, seeds: str, isa_matrix: bool, strict:
 
 
 @app.command(
-    "reproduce", epilog="Example: ghostmech reproduce fig2 fig3a --out results  (--full: paper size)"
+    "reproduce",
+    epilog="Example: ghostmech reproduce fig2 fig3a --out results  (--full: paper size)",
 )
 def reproduce(
     figures: list[str] = typer.Argument(
@@ -103,7 +104,9 @@ def reproduce(
         from ghostmech.paper import robustness
 
         if not quick:
-            raise ValueError("`--seeds`/`--isa-matrix` run the quick reproduction only; drop --full")
+            raise ValueError(
+                "`--seeds`/`--isa-matrix` run the quick reproduction only; drop --full"
+            )
         robustness.parse_seeds(seeds if seeds is not None else str(seed))
     output_dir("--out", out)
     if seeds is not None or isa_matrix:
@@ -121,8 +124,12 @@ def reproduce(
     undecided = verdicts.count("not-run")
     tail = f"; {undecided} not decided at this size (see each claim)" if undecided else ""
     if failed:
-        console.print(f"[bold red]FAILED claims ({len(failed)}):[/bold red] {escape(', '.join(failed))}")
-        console.print(f"{verdicts.count('pass')} of {len(verdicts)} claims pass{tail}", markup=False)
+        console.print(
+            f"[bold red]FAILED claims ({len(failed)}):[/bold red] {escape(', '.join(failed))}"
+        )
+        console.print(
+            f"{verdicts.count('pass')} of {len(verdicts)} claims pass{tail}", markup=False
+        )
         if strict:
             raise typer.Exit(1)
     elif undecided:

@@ -127,7 +127,9 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     done = sum(b.indices.size for b in finished) * cfg.training.epochs
     shape = " × ".join(f"{n} {d}" for d, n in zip(grid.dims, grid.shape, strict=True))
     verb = "resuming" if status == "resume" else "running"
-    console.print(f"{verb} {cfg.name} ({shape}, {cfg.training.epochs} epochs) into {out}", markup=False)
+    console.print(
+        f"{verb} {cfg.name} ({shape}, {cfg.training.epochs} epochs) into {out}", markup=False
+    )
     if workers is None and scheduler is None:
         from ghostmech.runs.partition import default_processes
 
@@ -135,7 +137,9 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
         where = "in-process" if procs == 1 else f"in {procs} processes (one per core)"
     else:
         where = f"on {workers} local Dask workers" if workers else f"on Dask at {scheduler}"
-    console.print(f"{len(blocks)} tasks of {plan.width} networks, {len(finished)} done; {where}", markup=False)
+    console.print(
+        f"{len(blocks)} tasks of {plan.width} networks, {len(finished)} done; {where}", markup=False
+    )
     console.print(f"memory estimate: {task_memory(cfg, grid, plan.width)} per task", markup=False)
     columns = (
         TextColumn("[progress.description]{task.description}"),

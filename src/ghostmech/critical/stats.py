@@ -19,7 +19,6 @@ from ghostmech.stats import wilson
 __all__ = ["wilson", "monotone", "crossing", "bootstrap_crossing", "fit_exponent"]
 
 
-
 def monotone(frac, weight) -> np.ndarray:
     """Non-decreasing least-squares fit (pool adjacent violators) of ``frac`` with ``weight``."""
     blocks = []  # [value, weight, size]

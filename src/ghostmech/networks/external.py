@@ -255,7 +255,9 @@ def _pick(arrays: Mapping[str, Any], field: str, names: Mapping[str, str],
 
 
 def _shape_error(field: str, key: str, source: str, shape, want: str) -> ValueError:
-    return ValueError(f"{source}: array {key!r} ({field}) has shape {tuple(shape)}; expected {want}")
+    return ValueError(
+        f"{source}: array {key!r} ({field}) has shape {tuple(shape)}; expected {want}"
+    )
 
 
 def _assemble(arrays: Mapping[str, Any], keys: dict[str, str], *, source: str, alpha: float,
@@ -350,7 +352,9 @@ def _readout_of(arrays: Mapping[str, Any], n: int, taken: set[str], names: Mappi
     """The readout ``Linear`` of a whole-model state dict: the one ``*.weight`` [n_out, n]."""
     if "w_out" in names:
         key = _pick(arrays, "w_out", names, taken)
-        bias = names.get("b_out", key[: -len("weight")] + "bias" if key.endswith("weight") else None)
+        bias = names.get(
+            "b_out", key[: -len("weight")] + "bias" if key.endswith("weight") else None
+        )
         return {"w_out": key} | ({"b_out": bias} if bias in arrays else {})
     cands = [k for k in arrays if k not in taken and (k == "weight" or k.endswith(".weight"))
              and np.ndim(arrays[k]) == 2 and np.shape(arrays[k])[1] == n]  # fmt: skip
@@ -396,7 +400,11 @@ def _interpret(arrays: Mapping[str, Any], *, source: str, fmt: str, alpha: float
         for k in biases:
             if _num(arrays, k, source).size != n:
                 raise _shape_error("b", k, source, np.shape(arrays[k]), f"[{n}] (n = {n})")
-        b = sum((_num(arrays, k, source).reshape(-1) for k in biases), np.zeros(n)) if biases else None
+        b = (
+            sum((_num(arrays, k, source).reshape(-1) for k in biases), np.zeros(n))
+            if biases
+            else None
+        )
         taken = {*keys.values(), *biases}
         keys |= _readout_of(arrays, n, taken, names, source)
         if "r0" in names:

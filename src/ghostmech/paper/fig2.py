@@ -43,7 +43,9 @@ OSC_MEAN_RTOL = 0.05
 OSC_CROSS_MIN = 0.25  # share of late epochs on which ε − ε* changes sign
 TRAPPED_ABOVE = 1.1  # every start trapped for η ≥ 1.1 η_c (docs/theory.md §3: all 8 at 1.05 η_c)
 THRESHOLD_RTOL = 0.05  # geometric midpoint of the bracketing grid points vs η_c
-BISECTION_RTOL = 0.02  # first trapping η from just above ε* (docs/theory.md §3: 4/8 trapped at 1.005 η_c)
+BISECTION_RTOL = (
+    0.02  # first trapping η from just above ε* (docs/theory.md §3: 4/8 trapped at 1.005 η_c)
+)
 
 
 @dataclass(frozen=True)

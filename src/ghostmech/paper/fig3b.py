@@ -245,9 +245,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     epochs = np.arange(last)
     plot_curves(epochs, {"loss": loss}, ax=axes[0], ylabel="loss L", marks=[change])
     plot_curves(epochs, {"|∇L|": np.maximum(grad, 1e-30)}, ax=axes[1], ylabel="gradient norm")
-    draw_flows(
-        axes[2:4], [(e, latent_flow_1d(*at[e], template=template)) for e in (before, last)]
-    )
+    draw_flows(axes[2:4], [(e, latent_flow_1d(*at[e], template=template)) for e in (before, last)])
     axes[4].plot(np.arange(1, z.size + 1), z, color="k")
     axes[4].axvline(size.delay + 0.5, color="0.6", ls="--", lw=0.8)
     axes[4].set(xlabel="step", ylabel="output z", ylim=(-0.05, 1.05), title="trapped output")

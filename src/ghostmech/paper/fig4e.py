@@ -60,6 +60,7 @@ def sizes(quick: bool, config: str = CONFIG) -> Sizes:
     jump window here."""
     return rank2_sizes(config, quick, n_frames=FRAMES[quick], window=WINDOW[quick])
 
+
 CYCLE_TOL = 1e-2  # return distance / orbit diameter
 STOP_TOL = 1e-6  # a run whose final speed is below this (× its initial speed) has stopped
 

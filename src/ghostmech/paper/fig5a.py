@@ -364,7 +364,8 @@ def first_with_ghost(config: str, size: Sizes, *, key: jax.Array, tries: int = T
     tried = {"networks_tried": j + 1, "tries_allowed": tries}
     claims = [
         dataclasses.replace(
-            c, measured={**c.measured, **tried},
+            c,
+            measured={**c.measured, **tried},
             tolerance=f"{c.tolerance}; in the first of up to {tries} networks that shows it",
         )  # fmt: skip
         for c in claims

@@ -199,9 +199,7 @@ def matrix_markdown(runs: Sequence[Mapping[str, Any]], figures: Sequence[str] = 
     return "\n".join(lines) + "\n"
 
 
-def finished_run(
-    cell: Path, seed: int, isa: str, figures: Sequence[str]
-) -> dict[str, Any] | None:
+def finished_run(cell: Path, seed: int, isa: str, figures: Sequence[str]) -> dict[str, Any] | None:
     """The record of a cell that finished before (its ``summary.json`` covers ``figures`` and
     its ``run.json`` was written last, under the same ISA), else None."""
     try:

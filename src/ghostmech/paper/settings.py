@@ -113,7 +113,6 @@ def batch_of(config: Any, task: Any) -> Any:
     return resolve_batch(config, task)
 
 
-
 def hyper_of(config: Any) -> dict[str, float]:
     """Optimiser keyword arguments beyond lr: ``clip_norm`` when the config clips."""
     return optimizer_hyper(config)
