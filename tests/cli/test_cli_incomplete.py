@@ -21,6 +21,7 @@ import pytest
 from ghostmech.cli import main
 from ghostmech.cli.analyze import POINT_RTOL
 from ghostmech.runs import open_run
+from ghostmech.runs.progress import network_epochs_by_part
 
 # 2 lr (0.01, 0.0316) × 3 seeds, one network per block (6 blocks), 20 epochs
 GRID = ["--set", "training.epochs=20", "--set", "checkpoints.epochs=[0,10,20]",
@@ -71,6 +72,19 @@ def test_killed_sweep_is_reported_incomplete_with_the_command_that_finishes_it(f
     assert np.array_equal(a.loss.values, b.loss.values, equal_nan=True)  # the same run
     rc, out, _ = _run(["analyze", str(run), "--no-video"])
     assert rc == 0 and "the first of 6 grid points" in out
+
+
+def test_network_epochs_count_finished_and_running_blocks(finished, tmp_path):
+    run = tmp_path / "killed"
+    shutil.copytree(finished, run)
+    assert network_epochs_by_part(open_run(run)) == {"None": (6 * 20, 6 * 20)}
+    total = _kill_after(run, 4)  # 4 finished blocks; the other 2 never started:
+    for epoch_file in sorted((run / "blocks").glob("block_*.epoch"))[4:]:
+        epoch_file.unlink()
+    assert network_epochs_by_part(open_run(run)) == {"None": (4 * 20, total * 20)}
+    # a running block counts the epochs its .epoch file says are on disk
+    (run / "blocks" / "block_0004.epoch").write_text("10")
+    assert network_epochs_by_part(open_run(run)) == {"None": (4 * 20 + 10, total * 20)}
 
 
 def test_negative_control_a_finished_run_is_not_incomplete(finished, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ghostmech.runs import store
 
-__all__ = ["RunProgress", "run_progress", "resume_command"]
+__all__ = ["RunProgress", "run_progress", "resume_command", "network_epochs_by_part"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,3 +62,24 @@ def run_progress(run: store.Run) -> RunProgress:
     done = sum(min(int(e), epochs) for e in parts.values()) * run.grid.size
     total = epochs * run.grid.size * len(run.grid.parts)
     return RunProgress(path, False, done, total, "network-epochs")
+
+
+def network_epochs_by_part(run: store.Run) -> dict[str, tuple[int, int]]:
+    """``{part: (done, total)}`` network-epochs of a blocked run, running blocks included.
+
+    A finished block counts all ``training.epochs``; a block still running counts
+    the epochs it has on disk (``block_NNNN.epoch``), those a resume keeps. The
+    part is the rank (``"1"``, ``"100"``) or ``"None"`` for a run without parts.
+    """
+    from ghostmech.runs import partition as P
+
+    path = Path(run.path)
+    epochs = run.config.training.epochs
+    plan = P.Partition.from_json((path / "partition.json").read_text())
+    out: dict[str, tuple[int, int]] = {}
+    for block in plan.blocks():
+        done = epochs if P.read_marker(path, block) is not None else P.read_epoch(path, block)
+        have, total = out.get(str(block.part), (0, 0))
+        n = len(block.indices)
+        out[str(block.part)] = (have + min(done, epochs) * n, total + epochs * n)
+    return out
