@@ -20,29 +20,35 @@ from ghostmech.runs import open_run
 from ghostmech.runs.progress import network_epochs_by_part, resume_command
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("run", type=Path)
-    ap.add_argument("--cpu-s", type=float, help="CPU seconds spent so far")
-    ap.add_argument("--out", type=Path, help="write the record here (JSON)")
-    a = ap.parse_args(argv)
-    run = open_run(a.run)
+def record(path: Path, cpu_s: float | None = None) -> dict:
+    """The progress record of the run in ``path`` (with throughput if ``cpu_s`` is given)."""
+    run = open_run(path)
     parts = network_epochs_by_part(run)
     done, total = (sum(v[i] for v in parts.values()) for i in (0, 1))
     rec = {
-        "run": str(a.run),
+        "run": str(path),
         "status": run.status,
         "epochs": run.config.training.epochs,
         "network_epochs_done": done,
         "network_epochs_total": total,
         "fraction_done": done / total,
         "parts": {k: {"done": d, "total": t} for k, (d, t) in parts.items()},
-        "resume": resume_command(a.run),
+        "resume": resume_command(path),
     }
-    if a.cpu_s:
-        rate = done / a.cpu_s
-        rec |= {"cpu_s": a.cpu_s, "network_epochs_per_cpu_s": rate,
+    if cpu_s:
+        rate = done / cpu_s
+        rec |= {"cpu_s": cpu_s, "network_epochs_per_cpu_s": rate,
                 "cpu_s_left_at_this_rate": (total - done) / rate}  # fmt: skip
+    return rec
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--cpu-s", type=float, help="CPU seconds spent so far")
+    ap.add_argument("--out", type=Path, help="write the record here (JSON)")
+    a = ap.parse_args(argv)
+    rec = record(a.run, a.cpu_s)
     print(json.dumps(rec, indent=1))
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,69 @@
+"""Fig. 6B's per-rank numbers from a resumable ``ghostmech sweep fig6b --full`` run, finished ranks only.
+
+    python -m bench.fig6b_partial RUN [--cpu-s SECONDS] [--out docs/results/fig6b/partial.json]
+
+For every rank whose blocks are all done: per lr, the networks that learned
+(first epoch with L < 0.1, `ghostmech.paper.fig6b.epochs_to_learn`), the median
+epochs to learn, and the trapped ones at the end (`detect.classify` on the final
+loss), the same rules as ``ghostmech reproduce fig6b``. The verdicts compare rank 1
+with the largest rank, so they wait for the whole run; the record says how far
+it got (`bench.sweep_progress`). Note: the sweep's seeds are the config's grid
+seeds, not the ones ``reproduce fig6b --full`` draws from its key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bench.sweep_progress import record
+from ghostmech.paper.fig6b import epochs_to_learn
+from ghostmech.runs import open_run
+from ghostmech.runs.progress import network_epochs_by_part
+from ghostmech.training.detect import Outcome, classify
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--cpu-s", type=float, help="CPU seconds spent so far")
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args(argv)
+    run = open_run(a.run)
+    budget = run.config.training.epochs
+    out = {"progress": record(a.run, a.cpu_s), "ranks": {}}
+    lrs = run.metrics.lr.values
+    for part, (done, total) in network_epochs_by_part(run).items():
+        if done < total:
+            continue
+        loss = run.metrics.loss.sel(rank=int(part)).values  # [lr, seed, epoch]
+        ep = epochs_to_learn(loss)
+        trapped = classify(loss[..., -1]) == Outcome.TRAPPED
+        out["ranks"][part] = {
+            "per_lr": [
+                {
+                    "lr": float(lr),
+                    "learned": f"{int(np.isfinite(ep[i]).sum())}/{ep.shape[1]}",
+                    "median_epochs_to_learn": (
+                        float(np.nanmedian(ep[i])) if np.isfinite(ep[i]).any() else None
+                    ),
+                    "trapped_at_end": f"{int(trapped[i].sum())}/{ep.shape[1]}",
+                    "median_final_loss": float(np.median(loss[i, :, -1])),
+                }
+                for i, lr in enumerate(lrs)
+            ],
+            "mean_epochs_to_learn_censored": float(np.where(np.isfinite(ep), ep, budget).mean()),
+            "trapped_at_end": f"{int(trapped.sum())}/{trapped.size}",
+            "learned_ever_then_trapped": f"{int((np.isfinite(ep) & trapped).sum())}/{trapped.size}",
+        }
+    print(json.dumps(out, indent=1))
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
