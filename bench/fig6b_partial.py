@@ -14,12 +14,11 @@ seeds, not the ones ``reproduce fig6b --full`` draws from its key.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from bench.sweep_progress import record
+from bench.sweep_progress import emit, record
 from ghostmech.paper.fig6b import epochs_to_learn
 from ghostmech.runs import open_run
 from ghostmech.runs.progress import network_epochs_by_part
@@ -59,10 +58,7 @@ def main(argv=None) -> None:
             "trapped_at_end": f"{int(trapped.sum())}/{trapped.size}",
             "learned_ever_then_trapped": f"{int((np.isfinite(ep) & trapped).sum())}/{trapped.size}",
         }
-    print(json.dumps(out, indent=1))
-    if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps(out, indent=1) + "\n")
+    emit(out, a.out)
 
 
 if __name__ == "__main__":

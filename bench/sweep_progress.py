@@ -42,6 +42,14 @@ def record(path: Path, cpu_s: float | None = None) -> dict:
     return rec
 
 
+def emit(rec: dict, out: Path | None) -> None:
+    """Print ``rec`` as JSON, and write it to ``out`` if given."""
+    print(json.dumps(rec, indent=1))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(rec, indent=1) + "\n")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -49,10 +57,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, help="write the record here (JSON)")
     a = ap.parse_args(argv)
     rec = record(a.run, a.cpu_s)
-    print(json.dumps(rec, indent=1))
-    if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps(rec, indent=1) + "\n")
+    emit(rec, a.out)
 
 
 if __name__ == "__main__":
