@@ -65,3 +65,72 @@ def test_critical_lr_brackets_the_fall_after_the_peak():
 def test_epochs_to_learn():
     loss = np.array([[1.0, 0.5, 0.05, 0.01], [1.0, 1.0, 1.0, 1.0]])
     np.testing.assert_array_equal(fig6b.epochs_to_learn(loss), [2.0, np.nan])
+
+
+TINY_SWEEP = ["grid.seed=2", "training.chunk=20", "checkpoints.every=40"]
+
+
+@pytest.fixture(scope="module")
+def tiny_sweeps(tmp_path_factory):
+    """``ghostmech sweep fig6a_rank1 / fig6a_full --quick`` cut to 2 seeds and 40 / 20 epochs."""
+    from ghostmech.runs import load_config, resolve_config, run_experiment
+
+    out = tmp_path_factory.mktemp("sweeps")
+    runs = []
+    for name, epochs in (("fig6a_rank1", 40), ("fig6a_full", 20)):
+        cfg = load_config(
+            resolve_config(name, quick=True), [*TINY_SWEEP, f"training.epochs={epochs}"]
+        )
+        runs.append(run_experiment(cfg, out / name, processes=1))
+    return runs
+
+
+def test_fig6a_from_sweeps_reads_the_final_losses_of_each_lr_and_seed(tiny_sweeps, tmp_path):
+    from ghostmech.networks import make_preset
+    from ghostmech.tasks import DelayedActivation
+    from ghostmech.training import sweep
+
+    rank1, full = tiny_sweeps
+    res = fig6a.run_from_sweeps(rank1, full, tmp_path)
+    assert res.quick  # not the paper's sizes: only "higher" is judged
+    assert all(f.exists() for f in res.files)
+    size = fig6a.sizes_of(rank1.config, full.config)
+    # independent path: the engine called directly with the grid seeds, no run directory
+    direct = sweep(
+        lambda k: make_preset("fig6a_full", key=k),
+        DelayedActivation(size.delay, size.delay),
+        lrs=list(np.logspace(*size.full_lrs)), seeds=[0, 1], epochs=20, chunk=20,
+    )  # fmt: skip
+    final_full = np.asarray(direct.metrics["loss"][..., -1])
+    np.testing.assert_array_equal(full.metrics.loss.isel(epoch=-1).values, final_full)
+    final1 = rank1.metrics.loss.isel(epoch=-1).values
+    expect = fig6a._figure(size, final1, final_full, tmp_path / "direct", True).claims[0]
+    assert str(res.claims[0].measured) == str(expect.measured)  # NaN-aware: same text
+    assert res.claims[0].measured["seeds_with_eta_c_full"].endswith("/2")
+
+
+def test_fig6a_from_sweeps_refuses_an_unfinished_run(tiny_sweeps, tmp_path):
+    import dataclasses
+
+    rank1, full = tiny_sweeps
+    with pytest.raises(ValueError, match="`full`.*not finished"):
+        fig6a.run_from_sweeps(rank1, dataclasses.replace(full, status="incomplete"), tmp_path)
+
+
+def test_bench_script_records_the_sweeps_verdict(tiny_sweeps, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    rank1, full = tiny_sweeps
+    cmd = [sys.executable, "-m", "bench.fig6a_from_runs", str(rank1.path), str(full.path),
+           "--out", str(tmp_path / "rec")]  # fmt: skip
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "rec" / "summary.json").read_text())
+    claim = summary["figures"]["fig6a"]["claims"][0]
+    assert summary["figures"]["fig6a"]["mode"] == "quick"  # not the paper's sizes
+    assert claim["id"] == "critical_lr_rank1_vs_full" and claim["verdict"] in ("pass", "fail")
+    assert (tmp_path / "rec" / "REPRODUCTION.md").is_file()

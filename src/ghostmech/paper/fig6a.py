@@ -59,11 +59,12 @@ from ghostmech.paper.critical_delay import (
 )
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_fraction
+from ghostmech.runs import Run
 from ghostmech.stats import difference_ci
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 
-__all__ = ["run", "Sizes", "CONFIGS", "sizes", "full_rank_fraction"]
+__all__ = ["run", "run_from_sweeps", "Sizes", "CONFIGS", "sizes", "sizes_of", "full_rank_fraction"]
 
 RATIO_DECADES = (1.0, 3.0)  # "about two orders of magnitude": log10(η_full/η_rank1) in [1, 3]
 QUICK_RATIO_DECADES = (0.0, math.inf)  # quick: only "higher" (see the module docstring)
@@ -91,6 +92,12 @@ def sizes(quick: bool, configs: tuple[str, str] = CONFIGS) -> Sizes:
     """The sizes of the shipped configs ``configs`` (rank one, full rank; quick or full
     variants), which must share the task (DA, delay = response) and the seeds."""
     r1, fr = (settings.shipped(c, quick=quick) for c in configs)
+    return sizes_of(r1, fr)
+
+
+def sizes_of(r1, fr) -> Sizes:
+    """The sizes of two experiment configs (rank one, full rank), which must share the task
+    (DA, delay = response) and the seeds."""
     for cfg in (r1, fr):
         settings.require_rank1_da(cfg)
     shared = [(settings.delay_steps(c), settings.n_seeds(c)) for c in (r1, fr)]
@@ -182,14 +189,40 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     size = sizes(quick)
     k1, k2 = jax.random.split(key)
     lrs1, lrs_full = np.logspace(*size.rank1_lrs), np.logspace(*size.full_lrs)
-    frac1, final1 = fraction_learned(
+    _, final1 = fraction_learned(
         lrs1, key=k1, n_seeds=size.n_seeds, epochs=size.rank1_epochs, delay=size.delay,
         chunk=size.rank1_chunk,
     )  # fmt: skip
-    frac_full, final_full = full_rank_fraction(
+    _, final_full = full_rank_fraction(
         lrs_full, key=k2, n_seeds=size.n_seeds, epochs=size.full_epochs, delay=size.delay,
         chunk=size.full_chunk,
     )  # fmt: skip
+    return _figure(size, final1, final_full, out, quick)
+
+
+def run_from_sweeps(rank1: Run, full: Run, out: Path) -> FigureResult:
+    """Fig. 6A from two finished sweeps of the configs ``fig6a_rank1`` and ``fig6a_full``
+    (``ghostmech sweep fig6a_rank1 --full``; resumable across sittings, unlike ``reproduce``).
+
+    Same rules and claim as `run`, on the sweeps' grid seeds 0..n−1 instead of seeds drawn
+    from a key. The magnitude (log10 ratio in `RATIO_DECADES`) is judged only when both runs
+    have the paper's sizes (``sizes(False)``); otherwise only "higher", as at quick size.
+    """
+    for r, what in ((rank1, "rank1"), (full, "full")):
+        if r.status != "finished":
+            raise ValueError(f"`{what}` ({r.path}): the sweep has not finished; resume it first")
+    size = sizes_of(rank1.config, full.config)
+    final1, final_full = (
+        np.asarray(r.metrics.loss.isel(epoch=-1).transpose("lr", "seed").values)
+        for r in (rank1, full)
+    )
+    return _figure(size, final1, final_full, out, size != sizes(False))
+
+
+def _figure(size: Sizes, final1, final_full, out: Path, quick: bool) -> FigureResult:
+    """The panel and the claim from the final losses ``[lr, seed]`` of both grids."""
+    lrs1, lrs_full = np.logspace(*size.rank1_lrs), np.logspace(*size.full_lrs)
+    frac1, frac_full = learned(final1).mean(axis=1), learned(final_full).mean(axis=1)
     eta1, eta_full = (
         critical_from_fraction(lrs1, frac1),
         critical_from_fraction(lrs_full, frac_full),
