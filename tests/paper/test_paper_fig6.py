@@ -125,7 +125,7 @@ def test_bench_script_records_the_sweeps_verdict(tiny_sweeps, tmp_path):
 
     root = Path(__file__).resolve().parents[2]
     rank1, full = tiny_sweeps
-    cmd = [sys.executable, "-m", "bench.fig6a_from_runs", str(rank1.path), str(full.path),
+    cmd = [sys.executable, "-m", "bench.from_sweeps", "fig6a", str(rank1.path), str(full.path),
            "--out", str(tmp_path / "rec")]  # fmt: skip
     done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -134,3 +134,40 @@ def test_bench_script_records_the_sweeps_verdict(tiny_sweeps, tmp_path):
     assert summary["figures"]["fig6a"]["mode"] == "quick"  # not the paper's sizes
     assert claim["id"] == "critical_lr_rank1_vs_full" and claim["verdict"] in ("pass", "fail")
     assert (tmp_path / "rec" / "REPRODUCTION.md").is_file()
+
+
+@pytest.fixture(scope="module")
+def tiny_fig6b_sweep(tmp_path_factory):
+    """``ghostmech sweep fig6b --quick`` cut to 2 seeds and 30 epochs."""
+    from ghostmech.runs import load_config, resolve_config, run_experiment
+
+    sets = ["grid.seed=2", "training.epochs=30", "training.chunk=30", "checkpoints.every=30"]
+    cfg = load_config(resolve_config("fig6b", quick=True), sets)
+    return run_experiment(cfg, tmp_path_factory.mktemp("fig6b") / "run", processes=1)
+
+
+def test_fig6b_from_sweep_equals_the_engine_called_per_rank(tiny_fig6b_sweep, tmp_path):
+    run = tiny_fig6b_sweep
+    size = fig6b.sizes(True)
+    size = fig6b.Sizes(size.ranks, size.lrs, 2, 30, size.delay)
+    lrs = np.logspace(*size.lrs)
+    # independent path: one engine sweep per rank with the grid seeds, no run directory
+    stats = {
+        k: fig6b._stats(np.asarray(fig6b._train(k, lrs, [0, 1], size)), 30) for k in size.ranks
+    }
+    direct = fig6b._figure(size.ranks, lrs, stats, tmp_path / "direct", True)
+    res = fig6b.run_from_sweep(run, tmp_path)
+    assert res.quick and all(f.exists() for f in res.files)
+    assert str([c.measured for c in res.claims]) == str([c.measured for c in direct.claims])
+    assert [c.verdict for c in res.claims][1] == "not-run"  # not the paper's sizes
+    # negative control: another rank's losses give other numbers
+    swapped = {size.ranks[0]: stats[size.ranks[-1]], size.ranks[-1]: stats[size.ranks[0]]}
+    other = fig6b._figure(size.ranks, lrs, swapped, tmp_path / "swapped", True)
+    assert str([c.measured for c in other.claims]) != str([c.measured for c in res.claims])
+
+
+def test_fig6b_from_sweep_refuses_an_unfinished_run(tiny_fig6b_sweep, tmp_path):
+    import dataclasses
+
+    with pytest.raises(ValueError, match="`run`.*not finished"):
+        fig6b.run_from_sweep(dataclasses.replace(tiny_fig6b_sweep, status="incomplete"), tmp_path)

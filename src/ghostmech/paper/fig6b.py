@@ -42,12 +42,13 @@ from ghostmech.paper.claims import Claim, FigureResult, verdict_of
 from ghostmech.paper.critical_delay import learned
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
+from ghostmech.runs import Run
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 from ghostmech.training.detect import TRAPPED_ABOVE, Outcome, classify
 
-__all__ = ["run", "Sizes", "CONFIG", "sizes", "epochs_to_learn"]
+__all__ = ["run", "run_from_sweep", "Sizes", "CONFIG", "sizes", "epochs_to_learn"]
 
 
 @dataclass(frozen=True)
@@ -131,24 +132,55 @@ def _claims(ranks, stats, quick: bool = False) -> list[Claim]:
     return [faster, trapped]
 
 
+def _stats(loss: np.ndarray, epochs: int) -> dict[str, np.ndarray]:
+    """Per (lr, seed) of one rank's losses ``[lr, seed, epoch]``: mean epochs to learn per lr
+    (learned networks only), epochs to learn censored at ``epochs``, trapped at the end."""
+    ep = epochs_to_learn(loss)
+    count = np.isfinite(ep).sum(1)
+    mean = np.where(count > 0, np.nansum(ep, 1) / np.maximum(count, 1), np.nan)
+    return {
+        "mean_epochs": mean,
+        "censored": np.where(np.isfinite(ep), ep, epochs),
+        "trapped": classify(loss[..., -1]) == Outcome.TRAPPED,
+    }
+
+
 def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     """One sweep per rank; epochs to learn and fraction trapped per rank and lr."""
     size = sizes(quick)
     lrs = np.logspace(*size.lrs)
     seeds = [int(s) for s in jax.random.randint(key, (size.n_seeds,), 0, 2**31 - 1)]
-    stats = {}
-    for rank in size.ranks:
-        loss = _train(rank, lrs, seeds, size)
-        ep = epochs_to_learn(loss)
-        count = np.isfinite(ep).sum(1)
-        mean = np.where(count > 0, np.nansum(ep, 1) / np.maximum(count, 1), np.nan)
-        stats[rank] = {
-            "mean_epochs": mean,
-            "censored": np.where(np.isfinite(ep), ep, size.epochs),
-            "trapped": classify(loss[..., -1]) == Outcome.TRAPPED,
-        }
+    stats = {rank: _stats(_train(rank, lrs, seeds, size), size.epochs) for rank in size.ranks}
+    return _figure(size.ranks, lrs, stats, out, quick)
+
+
+def run_from_sweep(run: Run, out: Path) -> FigureResult:
+    """Fig. 6B from a finished sweep of the config ``fig6b`` (``ghostmech sweep fig6b
+    --full``; resumable across sittings, unlike ``reproduce``).
+
+    Same rules and claims as `run`, on the sweep's grid seeds 0..n−1 instead of seeds drawn
+    from a key. The trapped claim is decided only when the run has the paper's sizes
+    (``sizes(False)``); otherwise it is ``not-run``, as at quick size.
+    """
+    if run.status != "finished":
+        raise ValueError(f"`run` ({run.path}): the sweep has not finished; resume it first")
+    cfg = run.config
+    ranks = tuple(int(r) for r in cfg.grid.rank)
+    loss = run.metrics.loss
+    stats = {
+        k: _stats(np.asarray(loss.sel(rank=k).transpose("lr", "seed", "epoch").values),
+                  cfg.training.epochs)
+        for k in ranks
+    }  # fmt: skip
+    size = Sizes(ranks, settings.lr_logspace(cfg), settings.n_seeds(cfg),
+                 cfg.training.epochs, settings.delay_steps(cfg))  # fmt: skip
+    return _figure(ranks, np.logspace(*size.lrs), stats, out, size != sizes(False))
+
+
+def _figure(ranks, lrs, stats, out: Path, quick: bool) -> FigureResult:
+    """The two panels and the claims from each rank's `_stats`."""
     fig, axes = new_figure(1, 2)
-    labels = {f"K = {k}": k for k in size.ranks}
+    labels = {f"K = {k}": k for k in ranks}
     plot_band(lrs, {lab: stats[k]["mean_epochs"] for lab, k in labels.items()}, ax=axes[0])
     plot_fraction(
         lrs,
@@ -159,4 +191,4 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     for ax, letter in zip(axes, "AB", strict=True):
         label_panel(ax, letter)
     files = save_figure(fig, Path(out) / "fig6b")
-    return FigureResult("fig6b", _claims(size.ranks, stats, quick), files, quick=quick)
+    return FigureResult("fig6b", _claims(ranks, stats, quick), files, quick=quick)
