@@ -131,3 +131,19 @@ def test_the_host_rule_is_fit_with_its_rescues_scheduled():
     # negative control: the same rescues one epoch later give other numbers
     late = fit(net, task, interventions=_replayed(starts[:-1], 0.3, 30, 10.0, 300, shift=1), **kw)
     assert not np.array_equal(res.metrics["loss"], late.metrics["loss"])
+
+
+@pytest.mark.parametrize("width", [1, 9])
+def test_a_networks_bits_do_not_depend_on_its_neighbours(width):
+    """The rescue scan compiles at the grid's width (no fixed-width groups as in the
+    kernel): the first networks give the same bits alone as among 11 (rule on, lr above
+    η_c so that it fires for network 8)."""
+    m, n, b = _init(range(11))
+    beta = jnp.full(11, 10.0)
+    every = train_rank1_da_rescue(m, n, b, 0.06, beta=beta, epochs=1500, rescue=RULE, chunk=500)
+    assert any(every.starts), "construction: the rule fires (network 8 near epoch 1200)"
+    few = train_rank1_da_rescue(m[:width], n[:width], b[:width], 0.06, beta=beta[:width],
+                                epochs=1500, rescue=RULE, chunk=500)  # fmt: skip
+    for k in ("loss", "grad_norm", "rescuing"):
+        np.testing.assert_array_equal(few.metrics[k], every.metrics[k][:width])
+    assert few.starts == every.starts[:width]
