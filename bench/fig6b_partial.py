@@ -3,9 +3,9 @@
     python -m bench.fig6b_partial RUN [--cpu-s SECONDS] [--out docs/results/fig6b/partial.json]
 
 For every rank whose blocks are all done: per lr, the networks that learned
-(first epoch with L < 0.1, `ghostmech.paper.fig6b.epochs_to_learn`), the median
-epochs to learn, and the trapped ones at the end (`detect.classify` on the final
-loss), the same rules as ``ghostmech reproduce fig6b``. The verdicts compare rank 1
+(first epoch with L < 0.1), the median epochs to learn, and the trapped ones at
+the end, all from `ghostmech.paper.fig6b.rank_stats`, the statistic
+``ghostmech reproduce fig6b`` judges. The verdicts compare rank 1
 with the largest rank, so they wait for the whole run; the record says how far
 it got (`bench.sweep_progress`). Note: the sweep's seeds are the config's grid
 seeds, not the ones ``reproduce fig6b --full`` draws from its key.
@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.sweep_progress import emit, record
-from ghostmech.paper.fig6b import epochs_to_learn
+from ghostmech.paper.fig6b import rank_stats
 from ghostmech.runs import open_run
 from ghostmech.runs.progress import network_epochs_by_part
-from ghostmech.training.detect import Outcome, classify
 
 
 def main(argv=None) -> None:
@@ -38,9 +37,9 @@ def main(argv=None) -> None:
     for part, (done, total) in network_epochs_by_part(run).items():
         if done < total:
             continue
-        loss = run.metrics.loss.sel(rank=int(part)).values  # [lr, seed, epoch]
-        ep = epochs_to_learn(loss)
-        trapped = classify(loss[..., -1]) == Outcome.TRAPPED
+        loss = run.metrics.loss.sel(rank=int(part)).transpose("lr", "seed", "epoch").values
+        st = rank_stats(loss, budget)
+        ep, trapped = st["epochs"], st["trapped"]
         out["ranks"][part] = {
             "per_lr": [
                 {
@@ -54,7 +53,7 @@ def main(argv=None) -> None:
                 }
                 for i, lr in enumerate(lrs)
             ],
-            "mean_epochs_to_learn_censored": float(np.where(np.isfinite(ep), ep, budget).mean()),
+            "mean_epochs_to_learn_censored": float(st["censored"].mean()),
             "trapped_at_end": f"{int(trapped.sum())}/{trapped.size}",
             "learned_ever_then_trapped": f"{int((np.isfinite(ep) & trapped).sum())}/{trapped.size}",
         }

@@ -48,7 +48,16 @@ from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 from ghostmech.training.detect import TRAPPED_ABOVE, Outcome, classify
 
-__all__ = ["run", "run_from_sweep", "Sizes", "CONFIG", "sizes", "epochs_to_learn"]
+__all__ = [
+    "run",
+    "run_from_sweep",
+    "Sizes",
+    "CONFIG",
+    "sizes",
+    "sizes_of",
+    "epochs_to_learn",
+    "rank_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,12 @@ CONFIG = "fig6b"  # the shipped config (quick and full variants) this figure tra
 def sizes(quick: bool) -> Sizes:
     """The sizes of the shipped ``fig6b`` config (quick or full variant): ``grid.rank``,
     the ``grid.lr`` log range, seeds, epochs and the delay (quick: power in the docstring)."""
-    cfg = settings.shipped(CONFIG, quick=quick)
+    return sizes_of(settings.shipped(CONFIG, quick=quick))
+
+
+def sizes_of(cfg) -> Sizes:
+    """The sizes of an experiment config: ``grid.rank``, the ``grid.lr`` log range, seeds,
+    epochs and the delay."""
     return Sizes(
         ranks=tuple(int(r) for r in cfg.grid.rank),
         lrs=settings.lr_logspace(cfg),
@@ -132,13 +146,15 @@ def _claims(ranks, stats, quick: bool = False) -> list[Claim]:
     return [faster, trapped]
 
 
-def _stats(loss: np.ndarray, epochs: int) -> dict[str, np.ndarray]:
-    """Per (lr, seed) of one rank's losses ``[lr, seed, epoch]``: mean epochs to learn per lr
-    (learned networks only), epochs to learn censored at ``epochs``, trapped at the end."""
+def rank_stats(loss: np.ndarray, epochs: int) -> dict[str, np.ndarray]:
+    """Per (lr, seed) of one rank's losses ``[lr, seed, epoch]``: ``epochs`` to learn
+    (`epochs_to_learn`, NaN where never), their ``mean_epochs`` per lr (learned networks only),
+    ``censored`` (never learned counts as the budget ``epochs``), ``trapped`` at the end."""
     ep = epochs_to_learn(loss)
     count = np.isfinite(ep).sum(1)
     mean = np.where(count > 0, np.nansum(ep, 1) / np.maximum(count, 1), np.nan)
     return {
+        "epochs": ep,
         "mean_epochs": mean,
         "censored": np.where(np.isfinite(ep), ep, epochs),
         "trapped": classify(loss[..., -1]) == Outcome.TRAPPED,
@@ -150,7 +166,7 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     size = sizes(quick)
     lrs = np.logspace(*size.lrs)
     seeds = [int(s) for s in jax.random.randint(key, (size.n_seeds,), 0, 2**31 - 1)]
-    stats = {rank: _stats(_train(rank, lrs, seeds, size), size.epochs) for rank in size.ranks}
+    stats = {rank: rank_stats(_train(rank, lrs, seeds, size), size.epochs) for rank in size.ranks}
     return _figure(size.ranks, lrs, stats, out, quick)
 
 
@@ -168,17 +184,16 @@ def run_from_sweep(run: Run, out: Path) -> FigureResult:
     ranks = tuple(int(r) for r in cfg.grid.rank)
     loss = run.metrics.loss
     stats = {
-        k: _stats(np.asarray(loss.sel(rank=k).transpose("lr", "seed", "epoch").values),
+        k: rank_stats(np.asarray(loss.sel(rank=k).transpose("lr", "seed", "epoch").values),
                   cfg.training.epochs)
         for k in ranks
     }  # fmt: skip
-    size = Sizes(ranks, settings.lr_logspace(cfg), settings.n_seeds(cfg),
-                 cfg.training.epochs, settings.delay_steps(cfg))  # fmt: skip
+    size = sizes_of(cfg)
     return _figure(ranks, np.logspace(*size.lrs), stats, out, size != sizes(False))
 
 
 def _figure(ranks, lrs, stats, out: Path, quick: bool) -> FigureResult:
-    """The two panels and the claims from each rank's `_stats`."""
+    """The two panels and the claims from each rank's `rank_stats`."""
     fig, axes = new_figure(1, 2)
     labels = {f"K = {k}": k for k in ranks}
     plot_band(lrs, {lab: stats[k]["mean_epochs"] for lab, k in labels.items()}, ax=axes[0])
