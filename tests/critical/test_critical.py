@@ -250,3 +250,57 @@ def test_cli_errors_are_one_line(capsys, args, needle):
     assert rc == 2 and "Traceback" not in cap.err + cap.out
     assert cap.err.startswith("error:") and needle in cap.err
     assert len(cap.err.strip().splitlines()) == 1
+
+
+def test_measure_rank1_merge_adds_a_delay_and_refits_over_all(tmp_path):
+    """``bench.critical.measure_rank1 --merge``: a delay measured on its own grid joins the
+    record already there. The merged record's delays equal those of two runs made apart
+    (bit-equal outcomes) and both commands are listed. Negative control: without ``--merge``
+    the second run replaces the record."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def measure(*args):  # a subprocess: bench pins threads before jax is imported
+        cmd = [sys.executable, "-m", "bench.critical.measure_rank1", *args]
+        subprocess.run(cmd, cwd=root, check=True, capture_output=True, timeout=600)
+
+    common = ["--seeds", "2", "--n-lrs", "3", "--half", "0.3", "--budget", "40", "--chunk", "200"]
+    first = [*common, "--delays", "5", "--centre", "0.3"]
+    second = [*common, "--delays", "8", "--centre", "0.12"]
+    merged, apart = tmp_path / "merged", tmp_path / "apart"
+    measure(*first, "--out", str(merged))
+    measure(*second, "--out", str(merged), "--merge")
+    measure(*second, "--out", str(apart))
+    rec = json.loads((merged / "rank1_da.json").read_text())
+    alone = json.loads((apart / "rank1_da.json").read_text())
+    assert sorted(rec["rank1"]) == ["5", "8"] and sorted(alone["rank1"]) == ["8"]
+    assert rec["rank1"]["8"]["trapped"] == alone["rank1"]["8"]["trapped"]
+    assert len(rec["commands"]) == 2
+    raw = np.load(merged / "rank1_da.npz")
+    np.testing.assert_array_equal(raw["outcome_T8"], np.load(apart / "rank1_da.npz")["outcome_T8"])
+    assert "outcome_T5" in raw
+
+
+def test_timing_calibration_is_the_recorded_ratio_at_t20():
+    """`TIMING_CALIBRATION` is measured / timing at T = 20 of the committed rank-one record
+    (docs/results/critical/validation.json, written by ``bench.critical.report`` from
+    rank1_da.json) to two decimals, so the constant cannot drift from the measurement it
+    comes from."""
+    from pathlib import Path
+
+    from ghostmech.critical import TIMING_CALIBRATION
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "results" / "critical"
+    val = json.loads((root / "validation.json").read_text())
+    measured = json.loads((root / "rank1_da.json").read_text())["rank1"]["20"]["eta_c"]
+    (row,) = [r for r in val["rows"] if r["family"] == "rank1" and r["T"] == 20]
+    assert val["calibration"] == {
+        "family": "rank1",
+        "delay": 20,
+        "c_timing": pytest.approx(measured / row["predicted"]["timing"]),
+    }
+    assert row["measured"] == measured
+    assert TIMING_CALIBRATION == round(val["calibration"]["c_timing"], 2)

@@ -15,7 +15,8 @@ needed), then evaluates at points along it:
 
 * rank one with the Eq. 36 readout: ``timing_calibrated`` = `TIMING_CALIBRATION` × the
   timing projection. The constant is measured/predicted at T = 20 only (rank one, DA,
-  8 networks, docs/results/critical/validation.json); T = 10 and 40 validate it;
+  8 networks, docs/results/critical/validation.json ``calibration.c_timing`` to two
+  decimals); T = 10, 40 and 80 validate it;
 * any other network: the curvature bound 2/λ_max (a safe lr, a lower bound on η_c: the
   measured full-rank η_c lies far above it).
 
@@ -47,7 +48,7 @@ from ghostmech.critical.projection import (
 __all__ = ["Prediction", "predict", "PREDICTORS", "STATUSES", "TIMING_CALIBRATION"]
 
 PREDICTORS = ("timing_calibrated", "timing", "epsilon", "curvature", "overshoot")
-TIMING_CALIBRATION = 1.49  # measured / timing at T = 20 only, rank one, DA (docs/critical.md)
+TIMING_CALIBRATION = 1.37  # measured / timing at T = 20 only, rank one, DA (docs/critical.md)
 STATUSES = ("ok", "no_drop", "no_bound")
 
 
