@@ -141,3 +141,21 @@ def test_run_trained_in_one_piece_counts_epochs(tmp_path):
     resume = shlex.split(re.search(r"`ghostmech (.*)`", err).group(1))
     assert _run(resume)[0] == 0
     assert open_run(tmp_path / "run").status == "finished"
+
+
+def test_sweep_first_names_a_rank_or_fails_in_one_line(tmp_path):
+    """``--first`` with a rank the grid lacks, or on a grid without ranks: one line naming
+    ``--first``, exit 2 (a usage error), nothing written."""
+    for argv, msg in (
+        (
+            ["sweep", "fig6b", "--first", "7"],
+            "--first (=7): not a rank of this grid; its ranks are 1, 100",
+        ),
+        (["sweep", "fig3a", *GRID, "--first", "1"], "--first: this grid has no rank parts"),
+    ):
+        out = tmp_path / argv[1]
+        rc, stdout, err = _run([*argv, "--out", str(out)])
+        text = stdout + err
+        assert rc == 2 and msg in text and "Traceback" not in text, text
+        assert len([line for line in text.splitlines() if line.strip()]) == 1, text
+        assert not (out / "progress.json").exists()

@@ -52,6 +52,12 @@ SCHED_OPT = typer.Option(
 NPT_OPT = typer.Option(
     None, "--networks-per-task", help="Networks per task (default: one task per core)."
 )
+FIRST_OPT = typer.Option(
+    None,
+    "--first",
+    help="A rank (grid.rank) whose blocks run before the others; repeat for more, in order. "
+    "Every block still runs; the numbers do not change.",
+)
 
 
 def _load(path: Path, overrides: list[str]):
@@ -88,7 +94,8 @@ def _plan(cfg, grid, out: Path, networks_per_task: int | None, limit: float | No
 
 def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
              memory_limit_gb: float | None, *, single: bool, workers: int | None = None,
-             scheduler: str | None = None, networks_per_task: int | None = None) -> None:  # fmt: skip
+             scheduler: str | None = None, networks_per_task: int | None = None,
+             first: list[str] | None = None) -> None:  # fmt: skip
     from ghostmech import _checks
     from ghostmech.runs import dir_status, resolve_config, resolve_grid, run_experiment
     from ghostmech.runs.config import GridConfig
@@ -121,6 +128,13 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     grid = resolve_grid(cfg)
     limit = memory_limit_gb if memory_limit_gb is not None else cfg.output.memory_limit_gb
     plan = _plan(cfg, grid, out, networks_per_task, limit)
+    if first:
+        from ghostmech.runs.dask_executor import first_order
+
+        try:
+            first_order(first, plan.parts)
+        except ValueError as err:
+            raise ValueError(str(err).replace("`first`", "--first", 1)) from None
     total = grid.size * cfg.training.epochs * len(grid.parts)
     blocks = plan.blocks()
     finished = [b for b in blocks if read_marker(out, b) is not None] if status == "resume" else []
@@ -161,7 +175,8 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
                 bar.update(task, completed=done, total=total)
 
             run = run_experiment(cfg, out, memory_limit_gb=memory_limit_gb, progress=update,
-                                 networks_per_task=plan.networks_per_task, client=client)  # fmt: skip
+                                 networks_per_task=plan.networks_per_task, client=client,
+                                 first=first)  # fmt: skip
     except (OSError, TaskFailedError) as err:
         reason = str(err)
         if isinstance(err, OSError) and err.strerror:
@@ -206,10 +221,11 @@ def sweep(
     workers: int | None = WORKERS_OPT,
     scheduler: str | None = SCHED_OPT,
     networks_per_task: int | None = NPT_OPT,
+    first: list[str] | None = FIRST_OPT,
 ) -> None:
     """Train the config's whole grid (lr × seed × ...): blocks of networks, here or on Dask."""
     _execute(config, set_, out, quick, memory_limit_gb, single=False, workers=workers,
-             scheduler=scheduler, networks_per_task=networks_per_task)  # fmt: skip
+             scheduler=scheduler, networks_per_task=networks_per_task, first=first)  # fmt: skip
 
 
 @app.command("configs", epilog="Example: ghostmech configs")

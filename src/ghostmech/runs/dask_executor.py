@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,14 @@ from ghostmech.runs.grid import resolve_grid
 from ghostmech.training.engine import drive, first_epoch
 from ghostmech.training.engine.processes import in_processes, pinned_env
 
-__all__ = ["run_blocks", "train_block", "open_client", "TaskFailedError", "BlockSink"]
+__all__ = [
+    "run_blocks",
+    "train_block",
+    "open_client",
+    "TaskFailedError",
+    "BlockSink",
+    "first_order",
+]
 
 
 class TaskFailedError(RuntimeError):
@@ -167,6 +174,7 @@ def run_blocks(
     limit_gb: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     processes: int | None = None,
+    first: Sequence[int | str] | None = None,
 ) -> store.Run:
     """Train (or resume) the config's grid into ``out`` as blocks of networks.
 
@@ -176,8 +184,10 @@ def run_blocks(
     the blocks run in ``processes`` worker processes (default
     `ghostmech.runs.partition.default_processes`: one per core, at most one per
     block, none for a small grid; 1: in this process). ``progress(done, total)`` counts
-    network-epochs. The numbers do not depend on the partition nor on where
-    the blocks run.
+    network-epochs. ``first``: parts (``grid.rank`` values) whose blocks run before the
+    others, in that order (e.g. the two ranks a figure compares, before the ones between);
+    the run still trains every block. The numbers do not depend on the partition, on
+    where the blocks run nor on their order.
     """
     out, grid = Path(out), resolve_grid(config)
     plan_file = out / "partition.json"
@@ -185,6 +195,7 @@ def run_blocks(
         partition = P.Partition.from_json(plan_file.read_text())
     else:
         partition = P.choose_partition(config, grid, networks_per_task, limit_gb=limit_gb)
+    order = first_order(first, partition.parts) if first else {}
     factory.dry_run(config, grid)
     if not (out / "progress.json").is_file():
         store.start_run(out, config, grid, partition)
@@ -194,6 +205,9 @@ def run_blocks(
         store.log(out, f"networks_per_task={networks_per_task} ignored: the run keeps its plan")
     blocks, epochs = partition.blocks(), config.training.epochs
     todo = [b for b in blocks if P.read_marker(out, b) is None]
+    if order:
+        todo.sort(key=lambda b: order.get(b.part, len(order)))  # stable: part order after them
+        store.log(out, "parts first: " + ", ".join(str(p) for p in order))
     if processes is None:
         processes = P.default_processes(config, grid, len(todo))
     processes = min(check_positive_int("processes", processes), max(len(todo), 1))
@@ -239,6 +253,20 @@ def run_blocks(
     store.write_progress(out, {**store.read_progress(out), "finished": True})
     store.log(out, "finished")
     return store.open_run(out)
+
+
+def first_order(first: Sequence[int | str], parts: Sequence[Any]) -> dict[Any, int]:
+    """``{part: position}`` of the parts named in ``first`` (matched as text: ``"100"`` or
+    ``100``); a name that is not a part of the grid is an error naming ``first``."""
+    if all(p is None for p in parts):
+        raise ValueError("`first`: this grid has no rank parts (grid.rank), so there is "
+                         "nothing to order")  # fmt: skip
+    by_text = {str(p): p for p in parts}
+    unknown = [str(f) for f in first if str(f) not in by_text]
+    if unknown:
+        raise ValueError(f"`first` (={', '.join(unknown)}): not a rank of this grid; its "
+                         f"ranks are {', '.join(by_text)}")  # fmt: skip
+    return {by_text[str(f)]: i for i, f in enumerate(dict.fromkeys(str(f) for f in first))}
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ run finishes bit-identical to an uninterrupted one (every epoch depends only on
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ def run_experiment(
     networks_per_task: int | None = None,
     client: Any = None,
     processes: int | None = None,
+    first: Sequence[int | str] | None = None,
 ) -> store.Run:
     """Train the config's grid into ``out``; resume it if ``out`` holds an unfinished run.
 
@@ -85,6 +86,7 @@ def run_experiment(
     processes, default one per core); a run started that way always resumes
     that way, with the blocks it started with. Without any of them the whole
     grid trains here, one part after another. The numbers are the same either way.
+    ``first`` (blocked runs only): parts whose blocks run first (`run_blocks`).
     """
     out = Path(out)
     grid = resolve_grid(config)
@@ -97,7 +99,11 @@ def run_experiment(
     started = (out / "progress.json").is_file()  # else a start was cut short: redo it
     if (out / "partition.json").is_file() or (blocks and not started):
         return run_blocks(config, out, networks_per_task=networks_per_task, client=client,
-                          limit_gb=limit, progress=progress, processes=processes)  # fmt: skip
+                          limit_gb=limit, progress=progress, processes=processes,
+                          first=first)  # fmt: skip
+    if first:
+        raise ValueError("`first` orders the blocks of a blocked run; this run trains its "
+                         "parts in order (start it with networks_per_task or processes)")  # fmt: skip
     check_memory(config, grid, limit_gb=limit)
     factory.dry_run(config, grid)
     if status == "new" or not (out / "progress.json").is_file():
