@@ -21,7 +21,7 @@ import numpy as np
 from bench.sweep_progress import emit, record
 from ghostmech.paper.fig6b import rank_stats
 from ghostmech.runs import open_run
-from ghostmech.runs.progress import network_epochs_by_part
+from ghostmech.runs.progress import finished_parts
 
 
 def main(argv=None) -> None:
@@ -34,9 +34,7 @@ def main(argv=None) -> None:
     budget = run.config.training.epochs
     out = {"progress": record(a.run, a.cpu_s), "ranks": {}}
     lrs = run.metrics.lr.values
-    for part, (done, total) in network_epochs_by_part(run).items():
-        if done < total:
-            continue
+    for part in finished_parts(run):
         loss = run.metrics.loss.sel(rank=int(part)).transpose("lr", "seed", "epoch").values
         st = rank_stats(loss, budget)
         ep, trapped = st["epochs"], st["trapped"]

@@ -15,7 +15,8 @@ from), resume bit-identically, and `ghostmech.paper.fig6a.run_from_sweeps` /
 losses. The seeds are the sweeps' grid seeds 0..n−1, not the ones ``reproduce``
 draws from its key. Writes the panels, ``summary.json`` and ``REPRODUCTION.md``
 to ``--out`` (their ``seed`` field is 0 and means nothing here) and prints the
-claims.
+claims. ``--partial`` (fig6b): the verdicts as soon as ranks 1 and 100 are finished
+(``ghostmech sweep fig6b --full --first 100``); the panels then show the finished ranks.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main(argv=None) -> None:
     ap.add_argument("figure", choices=sorted(RUNS))
     ap.add_argument("runs", type=Path, nargs="+", help="finished run directories, in order")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--partial", action="store_true",
+                    help="fig6b: an unfinished run whose smallest and largest ranks are finished")  # fmt: skip
     a = ap.parse_args(argv)
     if len(a.runs) != len(RUNS[a.figure]):
         ap.error(f"`runs`: {a.figure} needs {len(RUNS[a.figure])}: " + ", ".join(RUNS[a.figure]))
@@ -45,7 +48,7 @@ def main(argv=None) -> None:
     if a.figure == "fig6a":
         result = fig6a.run_from_sweeps(*runs, a.out)
     else:
-        result = fig6b.run_from_sweep(*runs, a.out)
+        result = fig6b.run_from_sweep(*runs, a.out, partial=a.partial)
     record(a.out, [result])
     for c in result.claims:
         print(json.dumps(asdict(c) | {"figure": result.figure}, default=str, indent=1))

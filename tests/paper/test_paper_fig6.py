@@ -171,3 +171,39 @@ def test_fig6b_from_sweep_refuses_an_unfinished_run(tiny_fig6b_sweep, tmp_path):
 
     with pytest.raises(ValueError, match="`run`.*not finished"):
         fig6b.run_from_sweep(dataclasses.replace(tiny_fig6b_sweep, status="incomplete"), tmp_path)
+
+
+def test_fig6b_partial_sweep_gives_the_finished_runs_claims(tmp_path):
+    """``run_from_sweep(partial=True)`` on a run whose middle rank has not finished (the
+    files a kill leaves: its blocks' markers and states removed) gives the claims of the
+    finished run, which compare only the smallest and largest ranks. Negative controls: the
+    same run without ``partial``, and with the largest rank unfinished, are refused."""
+    import json
+    import shutil
+
+    from ghostmech.runs import load_config, open_run, resolve_config, run_experiment
+    from ghostmech.runs.progress import finished_parts
+
+    sets = ["grid.seed=2", "grid.rank=[1, 3, 100]", "training.epochs=30", "training.chunk=30",
+            "checkpoints.every=30"]  # fmt: skip
+    cfg = load_config(resolve_config("fig6b", quick=True), sets)
+    run = run_experiment(cfg, tmp_path / "run", processes=1, networks_per_task=4)
+    whole = fig6b.run_from_sweep(run, tmp_path / "whole")
+
+    def kill(rank):
+        for marker in (run.path / "blocks" / f"rank_{rank}").glob("block_*.done"):
+            marker.unlink()
+            shutil.rmtree(marker.with_suffix(""))
+        progress = json.loads((run.path / "progress.json").read_text())
+        (run.path / "progress.json").write_text(json.dumps(progress | {"finished": False}))
+        return open_run(run.path)
+
+    cut = kill(3)
+    assert cut.status != "finished" and finished_parts(cut) == ["1", "100"]
+    part = fig6b.run_from_sweep(cut, tmp_path / "part", partial=True)
+    assert str([c.measured for c in part.claims]) == str([c.measured for c in whole.claims])
+    assert [c.verdict for c in part.claims] == [c.verdict for c in whole.claims]
+    with pytest.raises(ValueError, match="not finished"):
+        fig6b.run_from_sweep(cut, tmp_path / "x")
+    with pytest.raises(ValueError, match="ranks 1 and 100.*must both be finished"):
+        fig6b.run_from_sweep(kill(100), tmp_path / "y", partial=True)

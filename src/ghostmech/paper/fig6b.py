@@ -43,6 +43,7 @@ from ghostmech.paper.critical_delay import learned
 from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.runs import Run
+from ghostmech.runs.progress import finished_parts
 from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
@@ -170,18 +171,32 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     return _figure(size.ranks, lrs, stats, out, quick)
 
 
-def run_from_sweep(run: Run, out: Path) -> FigureResult:
+def run_from_sweep(run: Run, out: Path, *, partial: bool = False) -> FigureResult:
     """Fig. 6B from a finished sweep of the config ``fig6b`` (``ghostmech sweep fig6b
     --full``; resumable across sittings, unlike ``reproduce``).
 
     Same rules and claims as `run`, on the sweep's grid seeds 0..n−1 instead of seeds drawn
     from a key. The trapped claim is decided only when the run has the paper's sizes
     (``sizes(False)``); otherwise it is ``not-run``, as at quick size.
+
+    ``partial``: also accept an unfinished run whose smallest and largest ranks are finished
+    (``ghostmech sweep --first 100`` trains rank 100 before the ranks between). Both claims
+    compare only those two ranks, so they are the finished run's claims; the panels show
+    the finished ranks only.
     """
-    if run.status != "finished":
-        raise ValueError(f"`run` ({run.path}): the sweep has not finished; resume it first")
     cfg = run.config
     ranks = tuple(int(r) for r in cfg.grid.rank)
+    if run.status != "finished":
+        if not partial:
+            raise ValueError(f"`run` ({run.path}): the sweep has not finished; resume it first")
+        done = finished_parts(run)
+        ranks = tuple(k for k in ranks if str(k) in done)
+        ends = (int(cfg.grid.rank[0]), int(cfg.grid.rank[-1]))
+        if not ranks or (ranks[0], ranks[-1]) != ends:
+            raise ValueError(
+                f"`run` ({run.path}): ranks {ends[0]} and {ends[1]}, which the claims compare, "
+                "must both be finished; resume it first (--first puts a rank first)"
+            )
     loss = run.metrics.loss
     stats = {
         k: rank_stats(np.asarray(loss.sel(rank=k).transpose("lr", "seed", "epoch").values),

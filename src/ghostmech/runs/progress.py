@@ -16,7 +16,13 @@ from pathlib import Path
 
 from ghostmech.runs import store
 
-__all__ = ["RunProgress", "run_progress", "resume_command", "network_epochs_by_part"]
+__all__ = [
+    "RunProgress",
+    "run_progress",
+    "resume_command",
+    "network_epochs_by_part",
+    "finished_parts",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,3 +89,17 @@ def network_epochs_by_part(run: store.Run) -> dict[str, tuple[int, int]]:
         n = len(block.indices)
         out[str(block.part)] = (have + min(done, epochs) * n, total + epochs * n)
     return out
+
+
+def finished_parts(run: store.Run) -> list[str]:
+    """The parts (ranks as text, ``"None"`` without parts) of a blocked run whose every
+    block has its done-marker, i.e. whose metrics are all written; every part of a
+    finished run. A block that trained all its epochs but has no marker is not finished."""
+    from ghostmech.runs import partition as P
+
+    path = Path(run.path)
+    plan = P.Partition.from_json((path / "partition.json").read_text())
+    if run.status == "finished":
+        return [str(p) for p in plan.parts]
+    missing = {str(b.part) for b in plan.blocks() if P.read_marker(path, b) is None}
+    return [str(p) for p in plan.parts if str(p) not in missing]
