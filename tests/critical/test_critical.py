@@ -252,7 +252,8 @@ def test_cli_errors_are_one_line(capsys, args, needle):
     assert len(cap.err.strip().splitlines()) == 1
 
 
-def test_measure_rank1_merge_adds_a_delay_and_refits_over_all(tmp_path):
+@pytest.mark.slow  # a bench script, three subprocesses (≈ 30 s of CPU): not in CI
+def test_measure_rank1_merge_adds_a_delay_to_the_record(tmp_path):
     """``bench.critical.measure_rank1 --merge``: a delay measured on its own grid joins the
     record already there. The merged record's delays equal those of two runs made apart
     (bit-equal outcomes) and both commands are listed. Negative control: without ``--merge``
