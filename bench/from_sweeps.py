@@ -45,10 +45,13 @@ def main(argv=None) -> None:
         ap.error(f"`runs`: {a.figure} needs {len(RUNS[a.figure])}: " + ", ".join(RUNS[a.figure]))
     runs = [open_run(r) for r in a.runs]
     a.out.mkdir(parents=True, exist_ok=True)
-    if a.figure == "fig6a":
-        result = fig6a.run_from_sweeps(*runs, a.out)
-    else:
-        result = fig6b.run_from_sweep(*runs, a.out, partial=a.partial)
+    try:
+        if a.figure == "fig6a":
+            result = fig6a.run_from_sweeps(*runs, a.out)
+        else:
+            result = fig6b.run_from_sweep(*runs, a.out, partial=a.partial)
+    except ValueError as err:  # an unfinished run, configs that do not match: one line
+        ap.error(str(err))
     record(a.out, [result])
     for c in result.claims:
         print(json.dumps(asdict(c) | {"figure": result.figure}, default=str, indent=1))
