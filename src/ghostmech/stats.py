@@ -154,15 +154,14 @@ def fisher_greater(k1: int, n1: int, k2: int, n2: int) -> float:
 
 def fisher_power(n1: int, p1: float, n2: int, p2: float, alpha: float = ALPHA) -> float:
     """Power of :func:`fisher_greater` at level ``alpha`` when the true rates are p₁, p₂
-    (exact: sums the binomial probabilities of every outcome the test rejects)."""
-    f1 = _st.binom.pmf(np.arange(n1 + 1), n1, p1)
-    f2 = _st.binom.pmf(np.arange(n2 + 1), n2, p2)
-    power = 0.0
-    for a in range(n1 + 1):
-        for b in range(n2 + 1):
-            if f1[a] * f2[b] > 0 and fisher_greater(a, n1, b, n2) <= alpha:
-                power += f1[a] * f2[b]
-    return float(power)
+    (exact: sums the binomial probabilities of every outcome the test rejects). The test's
+    p-value for outcome (a, b) is the hypergeometric tail P(X ≥ a), X ~ Hyp(n₁ + n₂, a + b,
+    n₁), as :func:`scipy.stats.fisher_exact` computes it; here over all outcomes at once."""
+    n1, n2 = int(n1), int(n2)
+    a, b = np.meshgrid(np.arange(n1 + 1), np.arange(n2 + 1), indexing="ij")
+    p = _st.hypergeom.sf(a - 1, n1 + n2, a + b, n1)
+    f = np.outer(_st.binom.pmf(np.arange(n1 + 1), n1, p1), _st.binom.pmf(np.arange(n2 + 1), n2, p2))
+    return float(f[(f > 0) & (p <= alpha)].sum())
 
 
 def rank_sum_less(a: Sequence[float], b: Sequence[float]) -> float:

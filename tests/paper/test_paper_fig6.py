@@ -1,5 +1,6 @@
 """Figs. 6A-B quick runs and the critical-lr reading of a fraction-learned curve."""
 
+import dataclasses
 import math
 
 import jax
@@ -8,6 +9,7 @@ import pytest
 
 from ghostmech.paper import fig6a, fig6b
 from ghostmech.paper.critical_delay import critical_from_fraction
+from ghostmech.stats import fisher_power
 
 QUICK_VERDICTS = {
     "fig6a": {"critical_lr_rank1_vs_full": "pass"},
@@ -50,6 +52,24 @@ def test_fig6b_claims_are_tests():
     assert [x.verdict for x in c] == ["fail", "fail"]  # negative control: reversed
     c = fig6b._claims((1, 100), {1: stats(slow, many), 100: stats(fast, few)}, quick=True)
     assert c[1].verdict == "not-run" and c[1].measured["p_fisher"] < 1e-6
+
+
+def test_fig6b_trapped_is_decided_at_paper_sizes_with_enough_seeds():
+    paper = fig6b.sizes(False)
+    assert fig6b.trapped_decided(paper)
+    assert fig6b.trapped_decided(dataclasses.replace(paper, ranks=(1, 100), n_seeds=5))
+    assert fig6b.trapped_decided(dataclasses.replace(paper, n_seeds=3))
+    # negative controls: too few networks for the power, or not the paper's delay / epochs / lrs
+    assert not fig6b.trapped_decided(dataclasses.replace(paper, n_seeds=2))
+    assert not fig6b.trapped_decided(dataclasses.replace(paper, epochs=paper.epochs // 2))
+    assert not fig6b.trapped_decided(dataclasses.replace(paper, delay=paper.delay // 2))
+    assert not fig6b.trapped_decided(dataclasses.replace(paper, ranks=(1, 10)))
+    assert not fig6b.trapped_decided(fig6b.sizes(True))
+    # the power the module docstring quotes
+    p1, p2 = fig6b.TRAPPED_DESIGN
+    quoted = {2: 0.77, 3: 0.92, 5: 0.99, 10: 1.00}
+    for s, power in quoted.items():
+        assert round(fisher_power(10 * s, p1, 10 * s, p2), 2) == power
 
 
 def test_critical_lr_brackets_the_fall_after_the_peak():
@@ -110,7 +130,6 @@ def test_fig6a_from_sweeps_reads_the_final_losses_of_each_lr_and_seed(tiny_sweep
 
 
 def test_fig6a_from_sweeps_refuses_an_unfinished_run(tiny_sweeps, tmp_path):
-    import dataclasses
 
     rank1, full = tiny_sweeps
     with pytest.raises(ValueError, match="`full`.*not finished"):
@@ -167,7 +186,6 @@ def test_fig6b_from_sweep_equals_the_engine_called_per_rank(tiny_fig6b_sweep, tm
 
 
 def test_fig6b_from_sweep_refuses_an_unfinished_run(tiny_fig6b_sweep, tmp_path):
-    import dataclasses
 
     with pytest.raises(ValueError, match="`run`.*not finished"):
         fig6b.run_from_sweep(dataclasses.replace(tiny_fig6b_sweep, status="incomplete"), tmp_path)

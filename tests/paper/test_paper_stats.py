@@ -79,8 +79,8 @@ def test_fisher_greater_is_the_hypergeometric_tail():
     assert stats.fisher_greater(3, 5, 0, 0) == 1.0  # an empty group decides nothing
 
 
-def test_fisher_power_by_enumeration():
-    n1, p1, n2, p2 = 6, 0.6, 5, 0.1
+@pytest.mark.parametrize("n1, p1, n2, p2", [(6, 0.6, 5, 0.1), (14, 0.38, 9, 0.05)])
+def test_fisher_power_by_enumeration(n1, p1, n2, p2):
     want = 0.0
     for a, b in product(range(n1 + 1), range(n2 + 1)):
         if stats.fisher_greater(a, n1, b, n2) <= 0.05:

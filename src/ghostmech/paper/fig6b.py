@@ -26,6 +26,14 @@ epochs rank 100 is trapped at lr 1 too, and "final L > 0.9" also counts
 networks still on their plateau). The trapped claim is therefore decided at
 full size only (quick verdict ``not-run``, numbers and test still reported);
 "learn faster" is decided at both sizes.
+
+Full size with fewer seeds (`trapped_decided`): a sweep with the paper's delay, epochs,
+lr grid and end ranks (1, 100) but fewer than 10 seeds still decides the trapped claim when
+its networks per rank give power ≥ 0.8 at the design effect `TRAPPED_DESIGN`: rank one
+trapped at 0.38 (its fraction at full size over seeds 0–9, measured on ranks 1–10 before
+rank 100 trained, docs/results/fig6b/partial.json) and rank 100 at 5 % (the design above).
+Power (`stats.fisher_power`) at 10 lrs × s seeds per rank: s = 2: 0.77, s = 3: 0.92,
+s = 5: 0.99, s = 10: 1.00; so 3 seeds or more decide.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from ghostmech.plotting.style import label_panel, new_figure, save_figure
 from ghostmech.plotting.training import plot_band, plot_fraction
 from ghostmech.runs import Run
 from ghostmech.runs.progress import finished_parts
-from ghostmech.stats import ALPHA, fisher_greater, fraction_fields, rank_sum_less
+from ghostmech.stats import ALPHA, fisher_greater, fisher_power, fraction_fields, rank_sum_less
 from ghostmech.tasks import DelayedActivation
 from ghostmech.training import sweep
 from ghostmech.training.detect import TRAPPED_ABOVE, Outcome, classify
@@ -58,6 +66,9 @@ __all__ = [
     "sizes_of",
     "epochs_to_learn",
     "rank_stats",
+    "trapped_decided",
+    "TRAPPED_DESIGN",
+    "DECISIVE_POWER",
 ]
 
 
@@ -73,6 +84,8 @@ class Sizes:
 
 
 CONFIG = "fig6b"  # the shipped config (quick and full variants) this figure trains
+TRAPPED_DESIGN = (0.38, 0.05)  # trapped fraction, rank one and rank 100 (module docstring)
+DECISIVE_POWER = 0.8  # the conventional power a run needs to decide the trapped claim
 
 
 def sizes(quick: bool) -> Sizes:
@@ -91,6 +104,18 @@ def sizes_of(cfg) -> Sizes:
         epochs=cfg.training.epochs,
         delay=settings.delay_steps(cfg),
     )
+
+
+def trapped_decided(size: Sizes) -> bool:
+    """Whether a run of ``size`` decides the trapped claim: the paper's delay, epochs, lr grid
+    and end ranks, and enough networks per rank (n = lrs × seeds) that the one-sided Fisher
+    test has power ≥ `DECISIVE_POWER` at `TRAPPED_DESIGN` (module docstring)."""
+    paper = sizes(False)
+    key = (size.delay, size.epochs, size.lrs, size.ranks[0], size.ranks[-1])
+    if key != (paper.delay, paper.epochs, paper.lrs, paper.ranks[0], paper.ranks[-1]):
+        return False
+    n = size.lrs[2] * size.n_seeds
+    return fisher_power(n, TRAPPED_DESIGN[0], n, TRAPPED_DESIGN[1]) >= DECISIVE_POWER
 
 
 def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
@@ -176,8 +201,8 @@ def run_from_sweep(run: Run, out: Path, *, partial: bool = False) -> FigureResul
     --full``; resumable across sittings, unlike ``reproduce``).
 
     Same rules and claims as `run`, on the sweep's grid seeds 0..n−1 instead of seeds drawn
-    from a key. The trapped claim is decided only when the run has the paper's sizes
-    (``sizes(False)``); otherwise it is ``not-run``, as at quick size.
+    from a key. The trapped claim is decided only when `trapped_decided` (the paper's sizes,
+    or fewer seeds that still have the power); otherwise it is ``not-run``, as at quick size.
 
     ``partial``: also accept an unfinished run whose smallest and largest ranks are finished
     (``ghostmech sweep --first 100`` trains rank 100 before the ranks between). Both claims
@@ -204,7 +229,7 @@ def run_from_sweep(run: Run, out: Path, *, partial: bool = False) -> FigureResul
         for k in ranks
     }  # fmt: skip
     size = sizes_of(cfg)
-    return _figure(ranks, np.logspace(*size.lrs), stats, out, size != sizes(False))
+    return _figure(ranks, np.logspace(*size.lrs), stats, out, not trapped_decided(size))
 
 
 def _figure(ranks, lrs, stats, out: Path, quick: bool) -> FigureResult:
