@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from ghostmech._checks import check_positive_int
-from ghostmech.runs import factory, store
+from ghostmech.runs import factory, machine, store
 from ghostmech.runs import partition as P
 from ghostmech.runs.grid import resolve_grid
 from ghostmech.training.engine import drive, first_epoch
@@ -101,6 +101,7 @@ def train_block(
     if (sink.folder / "state.npz").is_file():
         states = store.load_arrays(sink.folder / "state.npz", states)
     start = first_epoch(states)
+    machines = machine.record(sink.folder, start)
     executor = factory.executor(config, grid, block.part, task, batch)
     axes = factory.grid_axes(grid, block.indices)
     states = drive(states, executor, factory.schedule(config), sink, axes)
@@ -110,6 +111,8 @@ def train_block(
         "epochs": [start, config.training.epochs],
         "diverged": int(np.sum(np.asarray(states.status))),
         "seconds": round(time.perf_counter() - t0, 3),
+        "machines": len(machines),
+        "moved": machine.describe(machines),
     }
     P.write_marker(out, block, summary)
     return summary
@@ -118,9 +121,10 @@ def train_block(
 def _describe(summary: dict[str, Any]) -> str:
     first, last = summary["epochs"]
     how = "trained epochs 0.." if first == 0 else f"resumed at epoch {first}, trained to "
+    moved = summary.get("moved", "")  # `machine.describe`: empty on one machine
     return (
         f"{summary['block']} done: {summary['networks']} networks, {summary['diverged']} "
-        f"diverged ({how}{last}, {summary['seconds']} s)"
+        f"diverged ({how}{last}, {summary['seconds']} s)" + (f"; WARNING: {moved}" if moved else "")
     )
 
 

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ghostmech.runs import factory, store
+from ghostmech.runs import factory, machine, store
 from ghostmech.runs.config import ExperimentConfig, config_from_dict
 from ghostmech.runs.dask_executor import run_blocks
 from ghostmech.runs.factory import initial_states, make_task, template_network  # noqa: F401
 from ghostmech.runs.grid import Grid, resolve_grid
 from ghostmech.runs.memory import check_memory
-from ghostmech.training.engine import drive
+from ghostmech.training.engine import drive, first_epoch
 
 __all__ = ["run_experiment", "dir_status", "RunDirError", "GridSink"]
 # make_task, template_network, initial_states: re-exported for older callers
@@ -172,7 +172,10 @@ def _run_part(out, config, grid, index, part, counter, total, progress, on_chunk
     sink.state_file.parent.mkdir(parents=True, exist_ok=True)
     if sink.state_file.is_file():
         states = store.load_arrays(sink.state_file, states)
+    machines = machine.record(sink.state_file.parent, first_epoch(states))
     executor = factory.executor(config, grid, part, task, batch)
     states = drive(states, executor, factory.schedule(config), sink, factory.grid_axes(grid))
     n_div = int(np.sum(np.asarray(states.status)))
-    store.log(out, f"part {label} done: {config.training.epochs} epochs, {n_div} diverged")
+    moved = machine.describe(machines)
+    store.log(out, f"part {label} done: {config.training.epochs} epochs, {n_div} diverged"
+                   + (f"; WARNING: {moved}" if moved else ""))  # fmt: skip
