@@ -47,8 +47,11 @@ def _cpu() -> tuple[str, str]:
 def fingerprint() -> dict[str, str]:
     """What fixes this process's rounding: ``cpu`` (model name), ``isa`` (the widest
     vector instruction set the CPU has), ``isa_cap`` (``--xla_cpu_max_isa`` in
-    ``$XLA_FLAGS``, empty if none; the thread flags the worker processes add do not
-    change the numbers), ``jax`` and ``jaxlib`` versions."""
+    ``$XLA_FLAGS``, empty if none), ``jax`` and ``jaxlib`` versions. The thread flags
+    the worker processes add are not recorded; on an AVX2 box (AMD family 25 model 1)
+    one pinned worker and the multi-threaded parent gave different bits
+    (tests/training/test_training_sweep.py::test_two_processes_give_the_loop_result_bitwise
+    failed there, 2026-12-07), so they can matter: an open question."""
     import jax
     import jaxlib
 
