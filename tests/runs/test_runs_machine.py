@@ -13,22 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from test_runs_store import TINY, Stop, _interrupt_after  # the same tiny grid and interrupt
 
 from ghostmech.runs import apply_overrides, config_from_dict, machine, run_experiment
 from ghostmech.runs import partition as P
-
-TINY = {  # the grid of test_runs_store.py (same compiled program)
-    "name": "tiny",
-    "task": {"name": "da", "timings": {"delay": 5, "response": 5}},
-    "network": {"preset": "fig6a_rank1", "n": 8},
-    "training": {"epochs": 20, "chunk": 7, "backend": "vmap"},
-    "grid": {"lr": [0.01, 0.1], "seed": 2},
-    "checkpoints": {"every": 10},
-}
-
-
-class Stop(Exception):
-    pass
 
 
 def _other_machine(monkeypatch):
@@ -63,23 +51,12 @@ def test_record_appends_only_on_a_change_of_machine(tmp_path, monkeypatch):
     )
 
 
-def _stop_after(n: int):
-    seen = []
-
-    def hook(part, epoch):
-        seen.append(epoch)
-        if len(seen) == n:
-            raise Stop
-
-    return hook
-
-
 @pytest.mark.parametrize("moved", [False, True], ids=["same-machine", "other-machine"])
 def test_a_resumed_part_records_its_machines(tmp_path, monkeypatch, moved):
     cfg = config_from_dict(TINY)
     out = tmp_path / "run"
     with pytest.raises(Stop):
-        run_experiment(cfg, out, on_chunk=_stop_after(2))
+        run_experiment(cfg, out, on_chunk=_interrupt_after(2))
     if moved:
         _other_machine(monkeypatch)
     done = run_experiment(cfg, out)
