@@ -9,6 +9,8 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+import ghostmech  # noqa: E402, F401 - first, so every test computes on one-thread matmuls
+
 # In CI (CI=true) the examples are derandomized so a run is reproducible; locally
 # each run draws new examples and keeps looking for new failures.
 settings.register_profile(

@@ -1,6 +1,6 @@
 """ghostmech: the ghost mechanism of abrupt learning in recurrent networks.
 
-Subpackages (import what you need; nothing runs at import):
+Subpackages (import what you need; nothing is computed at import):
 
 * :mod:`ghostmech.canonical` - the 1-D model dx/dt = eps + x^2 (closed forms,
   losses, gradients, critical learning rate, gradient descent).
@@ -11,9 +11,18 @@ Subpackages (import what you need; nothing runs at import):
 * :mod:`ghostmech.runs` - configs, result stores, executors.
 * :mod:`ghostmech.plotting` - figures and videos.
 * :mod:`ghostmech.paper` - one module per paper figure.
+
+Importing ghostmech sets one thing: XLA's CPU matrix products run on one thread
+(``--xla_cpu_multi_thread_eigen=false`` in ``$XLA_FLAGS`` unless already set), the path
+ghostmech's worker processes use, so a network's numbers do not depend on the process
+it trained in (:mod:`ghostmech._threads`).
 """
 
 from __future__ import annotations
+
+from ghostmech._threads import use_one_thread
+
+use_one_thread()
 
 __version__ = "0.1.0"
 

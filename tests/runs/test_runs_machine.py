@@ -26,7 +26,8 @@ def _other_machine(monkeypatch):
 
 def test_fingerprint_names_this_cpu_and_the_isa_cap(monkeypatch):
     here = machine.fingerprint()
-    assert set(here) == {"cpu", "isa", "isa_cap", "jax", "jaxlib"}
+    assert set(here) == {"cpu", "isa", "isa_cap", "matmul_threads", "jax", "jaxlib"}
+    assert here["matmul_threads"] == "one"  # import ghostmech set it (ghostmech._threads)
     if here["isa"] != "unknown":  # the widest of the ISAs the kernel lists for this CPU
         flags = Path("/proc/cpuinfo").read_text().split()
         assert here["isa"] in flags
@@ -37,6 +38,19 @@ def test_fingerprint_names_this_cpu_and_the_isa_cap(monkeypatch):
     assert machine.fingerprint()["isa_cap"] == "SSE4_2"
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")  # threads: no cap
     assert machine.fingerprint()["isa_cap"] == ""
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true")
+    assert machine.fingerprint()["matmul_threads"] == "many"
+
+
+def test_an_entry_written_before_a_key_was_recorded_is_not_a_move(tmp_path, monkeypatch):
+    old = {k: v for k, v in machine.fingerprint().items() if k != "matmul_threads"}
+    (tmp_path / machine.MACHINES_FILE).write_text(json.dumps([{"from_epoch": 0, **old}]))
+    assert len(machine.record(tmp_path, 5)) == 1
+    # control: a key the old entry has changes (and the new entry records the threading)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=SSE4_2 --xla_cpu_multi_thread_eigen=true")
+    entries = machine.record(tmp_path, 9)
+    said = machine.describe(entries)
+    assert len(entries) == 2 and "capped at SSE4_2, threaded matmuls" in said
 
 
 def test_record_appends_only_on_a_change_of_machine(tmp_path, monkeypatch):

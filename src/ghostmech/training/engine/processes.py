@@ -2,9 +2,12 @@
 
 `in_processes(fn, jobs, processes)` calls ``fn(*job)`` for every job in a pool
 of ``processes`` spawned interpreters and yields ``(i, result)`` as each job
-ends. Each worker runs XLA on one thread (``--xla_cpu_multi_thread_eigen=false
-intra_op_parallelism_threads=1``, OMP/MKL/OpenBLAS 1 thread), so P workers
-use P cores without oversubscribing them. The workers inherit the parent's
+ends. Each worker runs XLA's matrix products on one thread
+(``--xla_cpu_multi_thread_eigen=false``, OMP/MKL/OpenBLAS 1 thread), so P workers
+use P cores without oversubscribing them. The driver process computes on the same
+one-thread path (``import ghostmech`` sets it, :mod:`ghostmech._threads`): on some CPUs
+the threaded path rounds differently, and a network's numbers must not depend on the
+process it trained in. The workers inherit the parent's
 environment (e.g. ``JAX_COMPILATION_CACHE_DIR``: they share its compilation cache)
 and die with it (Linux: a killed driver leaves no worker still writing).
 
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ghostmech._checks import check_positive_int
+from ghostmech._threads import with_one_thread
 
 __all__ = ["available_cores", "pinned_env", "in_processes"]
 
@@ -32,7 +36,6 @@ PINNED = {
     "OPENBLAS_NUM_THREADS": "1",
     "XLA_PYTHON_CLIENT_PREALLOCATE": "false",  # several processes may share one accelerator
 }
-XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def available_cores() -> int:
@@ -45,12 +48,11 @@ def available_cores() -> int:
 
 @contextlib.contextmanager
 def pinned_env() -> Iterator[None]:
-    """Set the one-thread environment of `PINNED` / `XLA_ONE_THREAD` while spawning workers."""
+    """Set the one-thread environment of `PINNED` (and XLA's one-thread matmuls unless
+    ``$XLA_FLAGS`` chooses otherwise, as the driver does) while spawning workers."""
     old = {k: os.environ.get(k) for k in (*PINNED, "XLA_FLAGS")}
-    flags = os.environ.get("XLA_FLAGS", "")
     os.environ.update(PINNED)
-    if "intra_op_parallelism_threads" not in flags:
-        os.environ["XLA_FLAGS"] = f"{flags} {XLA_ONE_THREAD}".strip()
+    os.environ["XLA_FLAGS"] = with_one_thread(os.environ.get("XLA_FLAGS", ""))
     try:
         yield
     finally:
