@@ -30,8 +30,9 @@ lint: install-test
 	$(BIN)/ruff format --check --quiet src tests bench
 	$(BIN)/lint-imports
 
+# One test process per core (pytest-xdist); each runs XLA on one thread (import ghostmech).
 test: install-test lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 # User guide + API reference (mkdocs); --strict turns every warning into an error.
 $(VENV)/.installed-docs: $(VENV)/.installed
