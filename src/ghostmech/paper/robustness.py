@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ghostmech._threads import with_one_thread
+
 __all__ = [
     "ISAS",
     "parse_seeds",
@@ -201,7 +203,8 @@ def matrix_markdown(runs: Sequence[Mapping[str, Any]], figures: Sequence[str] = 
 
 def finished_run(cell: Path, seed: int, isa: str, figures: Sequence[str]) -> dict[str, Any] | None:
     """The record of a cell that finished before (its ``summary.json`` covers ``figures`` and
-    its ``run.json`` was written last, under the same ISA), else None."""
+    its ``run.json`` was written last, under the same ISA cap and one-thread matmuls), else
+    None."""
     try:
         summary = json.loads((Path(cell) / "summary.json").read_text())
         run = json.loads((Path(cell) / "run.json").read_text())
@@ -209,7 +212,8 @@ def finished_run(cell: Path, seed: int, isa: str, figures: Sequence[str]) -> dic
         return None
     if not set(figures) <= set(summary.get("figures", {})):
         return None
-    if run.get("xla_flags", "") != isa_env(isa, {}).get("XLA_FLAGS", ""):
+    want = with_one_thread(isa_env(isa, {}).get("XLA_FLAGS", ""))  # as import ghostmech sets
+    if set(run.get("xla_flags", "").split()) != set(want.split()):
         return None
     return {"seed": seed, "isa": isa, "rc": 0, "summary": summary, "run": run,
             "wall_s": float(run.get("wall_s", 0.0))}  # fmt: skip
