@@ -3,9 +3,10 @@ CPU time a partly finished ``ghostmech sweep fig6b --full`` run still needs.
 
     python -m bench.fig6b_rank_cost [RUN] [--ranks 10 30 50 100] [--epochs 2000]
 
-Per rank K: `ghostmech.training.sweep` on the shipped full config's network (preset
+Per rank K: `ghostmech.paper.fig6b.train_rank` (the figure's own training: preset
 ``fig6b``, DA at its delay) with 5 lrs × 10 seeds = 50 networks (the run's block width),
-one chunk of ``--epochs`` to compile and warm up, then a second chunk of ``--epochs`` timed
+``--epochs`` (in chunks of ≤ 5,000, as the figure trains) to compile and warm up, then
+``--epochs`` again timed
 with ``time.process_time`` (one process, threads pinned by ``bench``). With RUN, the
 network-epochs each rank still needs (`bench.sweep_progress.record`) divided by its rate
 give the CPU time left, per rank and in all; blocks of a rank run in parallel on
@@ -17,6 +18,7 @@ the run's own blocks.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -26,27 +28,17 @@ import numpy as np
 
 from bench.common import machine
 from bench.sweep_progress import record
-from ghostmech.networks import make_preset
 from ghostmech.paper import fig6b
-from ghostmech.tasks import DelayedActivation
-from ghostmech.training import sweep
 
 
 def rate(rank: int, epochs: int, size: fig6b.Sizes) -> float:
     """Network-epochs per CPU second of one 50-network block at ``rank``, after warm-up."""
     lrs = list(np.logspace(*size.lrs)[::2])  # 5 lrs × 10 seeds = 50 networks
+    timed = dataclasses.replace(size, epochs=epochs)
 
     def once() -> float:
         t0 = time.process_time()
-        res = sweep(
-            lambda k: make_preset("fig6b", key=k, rank=rank),
-            DelayedActivation(size.delay, size.delay),
-            lrs=lrs,
-            seeds=list(range(10)),
-            epochs=epochs,
-            chunk=epochs,
-        )
-        jax.block_until_ready(res.metrics["loss"])
+        jax.block_until_ready(fig6b.train_rank(rank, lrs, list(range(10)), timed))
         return time.process_time() - t0
 
     once()  # compile (and the first chunk)

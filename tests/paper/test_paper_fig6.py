@@ -172,7 +172,8 @@ def test_fig6b_from_sweep_equals_the_engine_called_per_rank(tiny_fig6b_sweep, tm
     lrs = np.logspace(*size.lrs)
     # independent path: one engine sweep per rank with the grid seeds, no run directory
     stats = {
-        k: fig6b.rank_stats(np.asarray(fig6b._train(k, lrs, [0, 1], size)), 30) for k in size.ranks
+        k: fig6b.rank_stats(np.asarray(fig6b.train_rank(k, lrs, [0, 1], size)), 30)
+        for k in size.ranks
     }
     direct = fig6b._figure(size.ranks, lrs, stats, tmp_path / "direct", True)
     res = fig6b.run_from_sweep(run, tmp_path)

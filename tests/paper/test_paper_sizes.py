@@ -150,7 +150,7 @@ def _spy(*args, **kwargs):
 
 # the function each figure's `run` hands its sizes to before training anything
 TRAINS = {"fig5a": (fig5a, "train_snapshots"), "fig5c": (fig5a, "train_snapshots"),
-          "fig6b": (fig6b, "_train"), "fig7a": (fig7a, "lr_sweep"), "fig7c": (fig7a, "lr_sweep"),
+          "fig6b": (fig6b, "train_rank"), "fig7a": (fig7a, "lr_sweep"), "fig7c": (fig7a, "lr_sweep"),
           "fig8c": (fig8c, "two_phases")}  # fmt: skip
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "sizes_of",
     "epochs_to_learn",
     "rank_stats",
+    "train_rank",
     "trapped_decided",
     "TRAPPED_DESIGN",
     "DECISIVE_POWER",
@@ -126,7 +127,10 @@ def epochs_to_learn(loss: np.ndarray) -> np.ndarray:
     return np.where(below.any(axis=-1), first, np.nan)
 
 
-def _train(rank: int, lrs, seeds, size: Sizes) -> np.ndarray:
+def train_rank(rank: int, lrs, seeds, size: Sizes) -> np.ndarray:
+    """Losses ``[lr, seed, epoch]`` of the preset ``fig6b`` network at ``rank`` trained on
+    delayed activation (delay = response = ``size.delay``) for ``size.epochs`` epochs, one
+    network per (lr, seed) (`ghostmech.training.sweep`, chunks of ≤ 5,000 epochs)."""
     res = sweep(
         lambda k: make_preset("fig6b", key=k, rank=rank),
         DelayedActivation(size.delay, size.delay),
@@ -192,7 +196,9 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     size = sizes(quick)
     lrs = np.logspace(*size.lrs)
     seeds = [int(s) for s in jax.random.randint(key, (size.n_seeds,), 0, 2**31 - 1)]
-    stats = {rank: rank_stats(_train(rank, lrs, seeds, size), size.epochs) for rank in size.ranks}
+    stats = {
+        rank: rank_stats(train_rank(rank, lrs, seeds, size), size.epochs) for rank in size.ranks
+    }
     return _figure(size.ranks, lrs, stats, out, quick)
 
 
