@@ -167,7 +167,7 @@ def _execute(config: str, overrides: list[str], out: Path | None, quick: bool,
     try:
         with (
             open_client(workers=workers, scheduler=scheduler) as client,
-            Progress(*columns, console=console, transient=False) as bar,
+            Progress(*columns, console=console, transient=False, refresh_per_second=1) as bar,
         ):
             task = bar.add_task(cfg.name, total=total, completed=done)
 
