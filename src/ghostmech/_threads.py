@@ -31,15 +31,20 @@ FLAG = "--xla_cpu_multi_thread_eigen"
 ONE_THREAD = f"{FLAG}=false"
 
 
+def _setting(flags: str) -> str | None:
+    """The value ``flags`` (an ``$XLA_FLAGS`` value) give `FLAG` (the last one), or None."""
+    values = [f.partition("=")[2] for f in flags.split() if f.partition("=")[0] == FLAG]
+    return values[-1] if values else None
+
+
 def with_one_thread(flags: str) -> str:
     """``flags`` (an ``$XLA_FLAGS`` value) with `ONE_THREAD` added unless `FLAG` is set."""
-    return flags if FLAG in flags else f"{flags} {ONE_THREAD}".strip()
+    return flags if _setting(flags) is not None else f"{flags} {ONE_THREAD}".strip()
 
 
 def matmul_threads(flags: str) -> str:
     """``"one"`` when ``flags`` turn Eigen's threads off, else ``"many"`` (XLA's default)."""
-    values = [f.partition("=")[2] for f in flags.split() if f.partition("=")[0] == FLAG]
-    return "one" if values and values[-1].lower() in ("false", "0") else "many"
+    return "one" if (_setting(flags) or "").lower() in ("false", "0") else "many"
 
 
 def _backend_started() -> bool:
@@ -53,7 +58,7 @@ def use_one_thread(environ: MutableMapping[str, str] = os.environ) -> None:
     already runs with another setting (it computed before ``import ghostmech``)."""
     before = environ.get("XLA_FLAGS", "")
     environ["XLA_FLAGS"] = with_one_thread(before)
-    if FLAG not in before and _backend_started():
+    if _setting(before) is None and _backend_started():
         warnings.warn(
             "JAX started its CPU backend before ghostmech was imported, so its matrix "
             "products run on several threads and may round differently from ghostmech's "
