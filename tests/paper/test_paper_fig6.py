@@ -226,3 +226,49 @@ def test_fig6b_partial_sweep_gives_the_finished_runs_claims(tmp_path):
         fig6b.run_from_sweep(cut, tmp_path / "x")
     with pytest.raises(ValueError, match="ranks 1 and 100.*must both be finished"):
         fig6b.run_from_sweep(kill(100), tmp_path / "y", partial=True)
+
+
+def test_fig6b_seeds_split_over_runs_give_the_one_run_result(tiny_fig6b_sweep, tmp_path):
+    """Seeds 0 and 1 trained as two sweeps (``grid.seed=[1]`` and ``[0]``, given out of
+    order) give the claims of the one sweep of both seeds: a network's key is its seed.
+    Negative controls: a seed in two runs, and a run with another epoch count, are refused;
+    a split run that leaves a seed out gives other numbers."""
+    from ghostmech.runs import load_config, resolve_config, run_experiment
+
+    base = ["training.epochs=30", "training.chunk=30", "checkpoints.every=30"]
+
+    def sweep_of(seeds: str, *more: str):
+        cfg = load_config(resolve_config("fig6b", quick=True), [f"grid.seed={seeds}", *base, *more])
+        return run_experiment(cfg, tmp_path / f"run{seeds}{len(more)}", processes=1)
+
+    one, zero = sweep_of("[1]"), sweep_of("[0]")
+    whole = fig6b.run_from_sweep(tiny_fig6b_sweep, tmp_path / "whole")
+    split = fig6b.run_from_sweep([one, zero], tmp_path / "split")
+    assert str([c.measured for c in split.claims]) == str([c.measured for c in whole.claims])
+    assert [c.verdict for c in split.claims] == [c.verdict for c in whole.claims]
+    alone = fig6b.run_from_sweep([zero], tmp_path / "alone")
+    assert str([c.measured for c in alone.claims]) != str([c.measured for c in whole.claims])
+    with pytest.raises(ValueError, match="seed is in more than one sweep"):
+        fig6b.run_from_sweep([zero, tiny_fig6b_sweep], tmp_path / "twice")
+    longer = sweep_of("[2]", "training.epochs=60", "training.chunk=60", "checkpoints.every=60")
+    with pytest.raises(ValueError, match="differs .* in more than grid.seed"):
+        fig6b.run_from_sweep([zero, longer], tmp_path / "other")
+    # the bench script takes the split runs too, and refuses a repeated seed in one line
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = [sys.executable, "-m", "bench.from_sweeps", "fig6b"]
+    done = subprocess.run([*script, str(one.path), str(zero.path), "--out", str(tmp_path / "rec")],
+                          cwd=root, capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    claims = json.loads((tmp_path / "rec" / "summary.json").read_text())["figures"]["fig6b"]
+    assert [c["measured"] for c in claims["claims"]] == [
+        json.loads(json.dumps(c.measured)) for c in whole.claims
+    ]
+    bad = subprocess.run([*script, str(zero.path), str(zero.path), "--out", str(tmp_path / "x")],
+                         cwd=root, capture_output=True, text=True, check=False)  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "seed is in more than one sweep" in bad.stderr.strip().splitlines()[-1]

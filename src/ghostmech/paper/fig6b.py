@@ -38,7 +38,8 @@ s = 5: 0.99, s = 10: 1.00; so 3 seeds or more decide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jax
@@ -202,40 +203,70 @@ def run(quick: bool, out: Path, *, key: jax.Array) -> FigureResult:
     return _figure(size.ranks, lrs, stats, out, quick)
 
 
-def run_from_sweep(run: Run, out: Path, *, partial: bool = False) -> FigureResult:
+def run_from_sweep(run: Run | Sequence[Run], out: Path, *, partial: bool = False) -> FigureResult:
     """Fig. 6B from a finished sweep of the config ``fig6b`` (``ghostmech sweep fig6b
-    --full``; resumable across sittings, unlike ``reproduce``).
+    --full``; resumable across sittings, unlike ``reproduce``), or from several sweeps that
+    split its seeds between them (``--set 'grid.seed=[5, 6, 7, 8, 9]'`` next to
+    ``--set grid.seed=5``).
 
-    Same rules and claims as `run`, on the sweep's grid seeds 0..n−1 instead of seeds drawn
-    from a key. The trapped claim is decided only when `trapped_decided` (the paper's sizes,
-    or fewer seeds that still have the power); otherwise it is ``not-run``, as at quick size.
+    Same rules and claims as `run`, on the sweeps' grid seeds instead of seeds drawn from a
+    key. A network's key is its seed (`ghostmech.runs.factory`), so seeds split over runs
+    train the networks one run of all the seeds trains; the runs must have the same config
+    but for ``grid.seed``, and no seed twice. The trapped claim is decided only when
+    `trapped_decided` (the paper's sizes, or fewer seeds that still have the power);
+    otherwise it is ``not-run``, as at quick size.
 
-    ``partial``: also accept an unfinished run whose smallest and largest ranks are finished
+    ``partial``: also accept unfinished runs whose smallest and largest ranks are finished
     (``ghostmech sweep --first 100`` trains rank 100 before the ranks between). Both claims
-    compare only those two ranks, so they are the finished run's claims; the panels show
-    the finished ranks only.
+    compare only those two ranks, so they are the finished runs' claims; the panels show
+    the ranks every run has finished.
     """
-    cfg = run.config
+    runs = [run] if isinstance(run, Run) else list(run)
+    if not runs:
+        raise ValueError("`run`: give at least one sweep")
+    cfg = runs[0].config
     ranks = tuple(int(r) for r in cfg.grid.rank)
-    if run.status != "finished":
+    ends = (ranks[0], ranks[-1])
+    for r in runs[1:]:
+        if _without_seeds(r.config) != _without_seeds(cfg):
+            raise ValueError(
+                f"`run` ({r.path}): its config differs from {runs[0].path}'s in more than grid.seed"
+            )
+    for r in runs:
+        if r.status == "finished":
+            continue
         if not partial:
-            raise ValueError(f"`run` ({run.path}): the sweep has not finished; resume it first")
-        done = finished_parts(run)
+            raise ValueError(f"`run` ({r.path}): the sweep has not finished; resume it first")
+        done = finished_parts(r)
         ranks = tuple(k for k in ranks if str(k) in done)
-        ends = (int(cfg.grid.rank[0]), int(cfg.grid.rank[-1]))
         if not ranks or (ranks[0], ranks[-1]) != ends:
             raise ValueError(
-                f"`run` ({run.path}): ranks {ends[0]} and {ends[1]}, which the claims compare, "
+                f"`run` ({r.path}): ranks {ends[0]} and {ends[1]}, which the claims compare, "
                 "must both be finished; resume it first (--first puts a rank first)"
             )
-    loss = run.metrics.loss
-    stats = {
-        k: rank_stats(np.asarray(loss.sel(rank=k).transpose("lr", "seed", "epoch").values),
-                  cfg.training.epochs)
-        for k in ranks
-    }  # fmt: skip
-    size = sizes_of(cfg)
+    seeds = [np.asarray(r.metrics.seed.values) for r in runs]
+    every = np.concatenate(seeds)
+    if np.unique(every).size != every.size:
+        raise ValueError(f"`run`: a seed is in more than one sweep (seeds {sorted(every)})")
+    order = np.argsort(every, kind="stable")  # the losses in seed order, as one run has them
+
+    def losses(k: int) -> np.ndarray:  # [lr, seed, epoch] over every run
+        parts = [
+            np.asarray(r.metrics.loss.sel(rank=k).transpose("lr", "seed", "epoch").values)
+            for r in runs
+        ]
+        return np.concatenate(parts, axis=1)[:, order]
+
+    stats = {k: rank_stats(losses(k), cfg.training.epochs) for k in ranks}
+    size = replace(sizes_of(cfg), n_seeds=int(every.size))
     return _figure(ranks, np.logspace(*size.lrs), stats, out, not trapped_decided(size))
+
+
+def _without_seeds(cfg) -> dict:
+    """A config as a dict with its ``grid.seed`` left out (what split runs may differ in)."""
+    d = cfg.model_dump(mode="json")
+    d["grid"].pop("seed", None)
+    return d
 
 
 def _figure(ranks, lrs, stats, out: Path, quick: bool) -> FigureResult:
