@@ -157,3 +157,30 @@ def test_a_worker_killed_mid_chunk_reruns_it_elsewhere(cfg, cluster, tmp_path):
     assert "resumed at epoch" in mine  # continued from its saved state on another worker
     xr.testing.assert_identical(result["run"].metrics.load(), reference.metrics.load())
     _same_files(out, reference.path)
+
+
+def test_a_local_cluster_starts_quietly_beside_another_on_port_8787():
+    """The scheduler's HTTP server does not take Dask's default port 8787: with that port
+    held (as by a sweep already running on the machine, or another test process), a
+    cluster starts without the "Port 8787 is already in use" warning, which this suite
+    turns into an error (the failure seen with a sweep running beside ``make test``)."""
+    import socket
+    import warnings
+
+    held = socket.socket()
+    try:
+        held.bind(("127.0.0.1", 8787))
+        held.listen()
+    except OSError:  # taken already: the condition under test holds anyway
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with open_client(workers=1) as client:
+                port = client.run_on_scheduler(
+                    lambda dask_scheduler: dask_scheduler.http_server.port
+                )
+                assert client.submit(int, "7").result() == 7
+    finally:
+        held.close()
+    assert port not in (8787, 0)

@@ -302,6 +302,10 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None) -> 
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # the scheduler's HTTP server (/health, /metrics) starts even without a dashboard,
+            # on port 8787 unless told; a second run on the machine then warns that the port
+            # is taken. A free port of the loopback instead: runs side by side stay quiet
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             host="127.0.0.1",
         ) as cluster,  # fmt: skip
         Client(cluster) as client,
