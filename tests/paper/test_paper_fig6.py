@@ -272,3 +272,12 @@ def test_fig6b_seeds_split_over_runs_give_the_one_run_result(tiny_fig6b_sweep, t
                          cwd=root, capture_output=True, text=True, check=False)  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "seed is in more than one sweep" in bad.stderr.strip().splitlines()[-1]
+    # the per-lr record counts the split runs as the one run
+    per_lr = [sys.executable, "-m", "bench.fig6b_partial"]
+    recs = []
+    for paths in ([one.path, zero.path], [tiny_fig6b_sweep.path]):
+        got = subprocess.run([*per_lr, *map(str, paths)], cwd=root, capture_output=True,
+                             text=True, check=False)  # fmt: skip
+        assert got.returncode == 0, got.stderr
+        recs.append(json.loads(got.stdout))
+    assert recs[0]["ranks"] == recs[1]["ranks"] and len(recs[0]["progress"]) == 2

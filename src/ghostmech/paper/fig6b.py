@@ -61,6 +61,8 @@ from ghostmech.training.detect import TRAPPED_ABOVE, Outcome, classify
 __all__ = [
     "run",
     "run_from_sweep",
+    "check_split",
+    "sweep_losses",
     "Sizes",
     "CONFIG",
     "sizes",
@@ -226,16 +228,10 @@ def run_from_sweep(run: Run | Sequence[Run], out: Path, *, partial: bool = False
     the ranks every run has finished.
     """
     runs = [run] if isinstance(run, Run) else list(run)
-    if not runs:
-        raise ValueError("`run`: give at least one sweep")
+    check_split(runs)
     cfg = runs[0].config
     ranks = tuple(int(r) for r in cfg.grid.rank)
     ends = (ranks[0], ranks[-1])
-    for r in runs[1:]:
-        if _without_seeds(r.config) != _without_seeds(cfg):
-            raise ValueError(
-                f"`run` ({r.path}): its config differs from {runs[0].path}'s in more than grid.seed"
-            )
     for r in runs:
         if r.status == "finished":
             continue
@@ -248,22 +244,37 @@ def run_from_sweep(run: Run | Sequence[Run], out: Path, *, partial: bool = False
                 f"`run` ({r.path}): ranks {ends[0]} and {ends[1]}, which the claims compare, "
                 "must both be finished; resume it first (--first puts a rank first)"
             )
-    seeds = [np.asarray(r.metrics.seed.values) for r in runs]
-    every = np.concatenate(seeds)
+    stats = {k: rank_stats(sweep_losses(runs, k), cfg.training.epochs) for k in ranks}
+    n_seeds = sum(r.metrics.sizes["seed"] for r in runs)
+    size = replace(sizes_of(cfg), n_seeds=int(n_seeds))
+    return _figure(ranks, np.logspace(*size.lrs), stats, out, not trapped_decided(size))
+
+
+def check_split(runs: Sequence[Run]) -> None:
+    """Raise ``ValueError`` unless ``runs`` are sweeps of one config that split its seeds:
+    the same config but for ``grid.seed``, and no seed in two of them."""
+    if not runs:
+        raise ValueError("`run`: give at least one sweep")
+    first = _without_seeds(runs[0].config)
+    for r in runs[1:]:
+        if _without_seeds(r.config) != first:
+            raise ValueError(
+                f"`run` ({r.path}): its config differs from {runs[0].path}'s in more than grid.seed"
+            )
+    every = np.concatenate([np.asarray(r.metrics.seed.values) for r in runs])
     if np.unique(every).size != every.size:
         raise ValueError(f"`run`: a seed is in more than one sweep (seeds {sorted(every)})")
-    order = np.argsort(every, kind="stable")  # the losses in seed order, as one run has them
 
-    def losses(k: int) -> np.ndarray:  # [lr, seed, epoch] over every run
-        parts = [
-            np.asarray(r.metrics.loss.sel(rank=k).transpose("lr", "seed", "epoch").values)
-            for r in runs
-        ]
-        return np.concatenate(parts, axis=1)[:, order]
 
-    stats = {k: rank_stats(losses(k), cfg.training.epochs) for k in ranks}
-    size = replace(sizes_of(cfg), n_seeds=int(every.size))
-    return _figure(ranks, np.logspace(*size.lrs), stats, out, not trapped_decided(size))
+def sweep_losses(runs: Sequence[Run], rank: int) -> np.ndarray:
+    """Losses ``[lr, seed, epoch]`` of ``rank`` over sweeps that split the seeds
+    (`check_split`), in seed order, as one sweep of all the seeds has them."""
+    seeds = np.concatenate([np.asarray(r.metrics.seed.values) for r in runs])
+    parts = [
+        np.asarray(r.metrics.loss.sel(rank=rank).transpose("lr", "seed", "epoch").values)
+        for r in runs
+    ]
+    return np.concatenate(parts, axis=1)[:, np.argsort(seeds, kind="stable")]
 
 
 def _without_seeds(cfg) -> dict:
