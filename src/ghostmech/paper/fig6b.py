@@ -263,7 +263,9 @@ def check_split(runs: Sequence[Run]) -> None:
             )
     every = np.concatenate([np.asarray(r.metrics.seed.values) for r in runs])
     if np.unique(every).size != every.size:
-        raise ValueError(f"`run`: a seed is in more than one sweep (seeds {sorted(every.tolist())})")
+        raise ValueError(
+            f"`run`: a seed is in more than one sweep (seeds {sorted(every.tolist())})"
+        )
 
 
 def sweep_losses(runs: Sequence[Run], rank: int) -> np.ndarray:
